@@ -1,0 +1,79 @@
+// Package catalog holds Sluice's durable, versioned tables: the config
+// tables streams join against, and (later) sources, streams and system
+// tables.
+//
+// # Model
+//
+// A Catalog is one data directory. It holds Tables by name; CreateTable and
+// DropTable change the set. A Table is a sequence of immutable Snapshots
+// (versions): version 1 right after CREATE TABLE, one more per committed
+// Table.Write. Snapshot is lock-free (one atomic load) and never waits for
+// writers, so a stream batch pins a table's state by keeping the
+// *Snapshot (and records (Table.ID, Snapshot.Version) in its plan).
+//
+// Table.Write runs one SQL statement: writers of a table are serialised,
+// the callback stages Inserts and Deletes against the latest version
+// through a Writer, and the catalog validates the final state (types, NOT
+// NULL, VARCHAR length, primary-key uniqueness), logs it, fsyncs, and
+// publishes the next version. A statement is all or nothing.
+//
+// # Snapshot data
+//
+// A snapshot's rows are Arrow records ("chunks") of at most
+// Options.ChunkRows (4096) rows each, columns per the table's definition
+// with types from sqltypes.Type.Arrow(). Chunks are immutable and shared
+// between versions (copy-on-write): a write copies only the chunks it
+// changes, appends, and copies only the shards of the primary-key index it
+// touches (index.go). A single-row UPDATE of a 100k-row table therefore
+// copies one chunk and a few hundred index entries, and readers scanning
+// older versions are never disturbed. All snapshot memory comes from
+// memory.NewGoAllocator and belongs to the garbage collector: readers never
+// Release what Records returns (doing so is harmless: Records retains on
+// their behalf), and a snapshot lives exactly as long as someone references
+// it.
+//
+// # Durability
+//
+// Files in the data directory:
+//
+//	LOCK                     flock'ed while a Catalog has the directory open
+//	MANIFEST                 the last checkpoint: table definitions, versions,
+//	                         table files, the first log segment to replay
+//	tbl-<id>-<version>.arrow a table's rows at a checkpoint (Arrow IPC file)
+//	wal-<seq>.log            write-ahead log segments
+//
+// Every committed statement and every DDL is one log record (walrec.go):
+// a write records the deleted rows (by primary key, or by ordinal for
+// tables without one) and the inserted rows, not the whole table. Records
+// are framed with a length and a CRC-32C, and concurrent commits share one
+// frame and one fsync (group commit, wal.go). A checkpoint (checkpoint.go)
+// runs in the background when the current segment passes
+// Options.CheckpointBytes or CheckpointRecords: it rotates the log, writes
+// the tables that changed to new table files and atomically replaces
+// MANIFEST, then deletes what the new manifest no longer needs. Open
+// (recover.go) loads the manifest and table files and replays the log
+// after them; a torn last frame (a crash mid-write) is cut off, while a
+// damaged frame followed by a good one, or a damaged manifest or table
+// file, fails Open with SQLSTATE XX001. Versions and commit times survive
+// restarts.
+//
+// # Files
+//
+//	def.go        TableDef and ColumnDef
+//	shape.go      validation of definitions; what all versions of a table share
+//	catalog.go    Catalog, Options, Open, Close, DDL
+//	table.go      Table, Write and Writer
+//	snapshot.go   Snapshot and its read methods
+//	apply.go      building the next version from a statement (layout rules)
+//	index.go      the copy-on-write primary-key index
+//	values.go     Go values of SQL types: checks, log and key encodings, Arrow
+//	wal.go        log segments, frames and group commit
+//	walrec.go     log record encoding
+//	checkpoint.go manifest, table files, checkpoints
+//	recover.go    recovery in Open
+//	lock_*.go     the directory lock
+//
+// The package imports nothing of Sluice's but catalog/sqltypes and
+// catalog/sqlerr (deps_test.go checks). Errors carry a SQLSTATE (package
+// sqlerr) from where they arise.
+package catalog

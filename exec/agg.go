@@ -1,0 +1,585 @@
+package exec
+
+import (
+	"context"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/exec/expr"
+	"github.com/sluice-sql/sluice/planner/plan"
+)
+
+// hashAggOp groups its input by the GROUP BY values and computes the
+// aggregates per group.
+//
+// State is columnar. Each input record's group-by arrays are hashed into
+// a hashTable that assigns every distinct key a dense group id (NULL keys
+// form a group of their own); the result is one group id per row. Each
+// aggregate owns typed accumulator slices indexed by group id (a count
+// per group, a sum and a seen flag per group, ...) and folds a whole
+// record in one loop over (group id, value) pairs. A DISTINCT aggregate
+// first passes the rows through a second hashTable keyed by (group id,
+// value) and folds only first occurrences.
+//
+// The operator is blocking: the first Next drains the input, then the
+// result (group keys from the hash table, aggregates from the
+// accumulators) is handed out in records of at most maxBatchRows rows.
+// Without GROUP BY there is exactly one group, so the result is one row
+// even over empty input.
+type hashAggOp struct {
+	input    Operator
+	schema   *arrow.Schema
+	groupBy  []*expr.Program
+	keyTypes []arrow.DataType
+	aggs     []*aggSpec
+	ht       *hashTable // nil without GROUP BY
+	mem      memory.Allocator
+	eenv     *expr.Env
+
+	groups int
+	gids   []int32
+	zeros  []int32 // all-zero group ids, without GROUP BY
+	iota   []int32
+	sel    []int32
+	dents  []int32 // scratch of DISTINCT aggregates
+	dnew   []bool
+
+	result arrow.Record
+	pos    int64
+	closed bool
+	out    outRecord
+}
+
+var _ Operator = (*hashAggOp)(nil)
+
+// aggSpec is one aggregate call of a hashAggOp.
+type aggSpec struct {
+	call plan.AggCall
+	arg  *expr.Program // nil for count(*)
+	acc  accumulator
+	dset *hashTable // DISTINCT: the (group id, value) pairs seen
+}
+
+func newHashAggOp(input Operator, n *plan.Aggregate, mem memory.Allocator, eenv *expr.Env) (*hashAggOp, error) {
+	if len(n.Cols) != len(n.GroupBy)+len(n.Aggs) {
+		return nil, internalf("aggregate has %d columns for %d keys and %d aggregates", len(n.Cols), len(n.GroupBy), len(n.Aggs))
+	}
+	a := &hashAggOp{input: input, schema: schemaOf(n.Cols), mem: mem, eenv: eenv}
+	for _, g := range n.GroupBy {
+		p, err := expr.Compile(g)
+		if err != nil {
+			return nil, err
+		}
+		a.groupBy = append(a.groupBy, p)
+		a.keyTypes = append(a.keyTypes, p.Type().Arrow())
+	}
+	if len(a.groupBy) > 0 {
+		ht, err := newHashTable(a.keyTypes, false)
+		if err != nil {
+			return nil, err
+		}
+		a.ht = ht
+	} else {
+		a.groups = 1
+	}
+	for i, call := range n.Aggs {
+		s := &aggSpec{call: call}
+		var argType arrow.DataType
+		if call.Func != plan.AggCountStar {
+			if call.Arg == nil {
+				return nil, internalf("aggregate %s has no argument", call.Func)
+			}
+			p, err := expr.Compile(call.Arg)
+			if err != nil {
+				return nil, err
+			}
+			s.arg = p
+			argType = p.Type().Arrow()
+			if call.Distinct {
+				if s.dset, err = newHashTable([]arrow.DataType{argType}, true); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out := a.schema.Field(len(n.GroupBy) + i).Type
+		acc, err := newAccumulator(call.Func, argType, out)
+		if err != nil {
+			return nil, err
+		}
+		acc.resize(a.groups)
+		s.acc = acc
+		a.aggs = append(a.aggs, s)
+	}
+	return a, nil
+}
+
+// Schema implements Operator.
+func (a *hashAggOp) Schema() *arrow.Schema { return a.schema }
+
+// Next implements Operator.
+func (a *hashAggOp) Next(ctx context.Context) (arrow.Record, error) {
+	a.out.release()
+	if a.closed {
+		return nil, nil
+	}
+	if a.result == nil {
+		if err := a.consume(ctx); err != nil {
+			a.closed = true
+			return nil, err
+		}
+	}
+	n := a.result.NumRows()
+	if a.pos >= n {
+		return nil, nil
+	}
+	end := min(n, a.pos+maxBatchRows)
+	var rec arrow.Record
+	if a.pos == 0 && end == n {
+		a.result.Retain()
+		rec = a.result
+	} else {
+		rec = a.result.NewSlice(a.pos, end)
+	}
+	a.pos = end
+	return a.out.set(rec), nil
+}
+
+// consume drains the input into the accumulators and builds the result.
+func (a *hashAggOp) consume(ctx context.Context) error {
+	for {
+		rec, err := a.input.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			break
+		}
+		if err := a.fold(ctx, rec); err != nil {
+			return err
+		}
+	}
+	cols := make([]arrow.Array, 0, a.schema.NumFields())
+	if a.ht != nil {
+		dts := make([]arrow.DataType, len(a.groupBy))
+		for i := range dts {
+			dts[i] = a.schema.Field(i).Type
+		}
+		keys, err := a.ht.keyArrays(a.mem, dts)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, keys...)
+	}
+	for i, s := range a.aggs {
+		arr, err := s.acc.build(a.mem, a.schema.Field(len(a.groupBy)+i).Type, a.groups)
+		if err != nil {
+			releaseArrays(cols)
+			return err
+		}
+		cols = append(cols, arr)
+	}
+	rec, err := newRecordOwned(a.schema, cols, a.groups)
+	if err != nil {
+		return err
+	}
+	a.result = rec
+	return nil
+}
+
+// fold adds one input record to the groups.
+func (a *hashAggOp) fold(ctx context.Context, rec arrow.Record) error {
+	n := int(rec.NumRows())
+	gids, err := a.groupIDs(ctx, rec, n)
+	if err != nil {
+		return err
+	}
+	for _, s := range a.aggs {
+		s.acc.resize(a.groups)
+		if err := a.foldAgg(ctx, s, rec, gids, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupIDs returns the group id of every row of rec, adding new groups.
+func (a *hashAggOp) groupIDs(ctx context.Context, rec arrow.Record, n int) ([]int32, error) {
+	if a.ht == nil {
+		if len(a.zeros) < n {
+			a.zeros = make([]int32, n)
+		}
+		return a.zeros[:n], nil
+	}
+	keys := make([]arrow.Array, len(a.groupBy))
+	defer releaseArrays(keys)
+	for i, g := range a.groupBy {
+		arr, err := g.Eval(ctx, a.eenv, rec)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = arr
+	}
+	if err := a.ht.bind(keys, nil, n); err != nil {
+		return nil, err
+	}
+	if cap(a.gids) < n {
+		a.gids = make([]int32, n)
+	}
+	gids := a.gids[:n]
+	a.ht.findOrInsertAll(gids, nil, false)
+	a.groups = int(a.ht.n)
+	return gids, nil
+}
+
+// foldAgg folds one aggregate over one record.
+func (a *hashAggOp) foldAgg(ctx context.Context, s *aggSpec, rec arrow.Record, gids []int32, n int) error {
+	rows := iota32(&a.iota, n)
+	if s.arg == nil {
+		return s.acc.update(gids, nil, rows)
+	}
+	arg, err := s.arg.Eval(ctx, a.eenv, rec)
+	if err != nil {
+		return err
+	}
+	defer arg.Release()
+	if s.dset != nil {
+		if err := s.dset.bind([]arrow.Array{arg}, gids, n); err != nil {
+			return err
+		}
+		a.dents = growTo(a.dents[:0], n)
+		a.dnew = growTo(a.dnew[:0], n)
+		s.dset.findOrInsertAll(a.dents, a.dnew, true)
+		a.sel = a.sel[:0]
+		for i, isNew := range a.dnew {
+			if isNew {
+				a.sel = append(a.sel, int32(i))
+			}
+		}
+		rows = a.sel
+	}
+	return s.acc.update(gids, arg, rows)
+}
+
+// Close implements Operator.
+func (a *hashAggOp) Close() error {
+	a.out.release()
+	if a.result != nil {
+		a.result.Release()
+		a.result = nil
+	}
+	a.closed = true
+	return a.input.Close()
+}
+
+// accumulator is the per-group state of one aggregate, in typed slices
+// indexed by group id.
+type accumulator interface {
+	// resize makes room for groups [0, groups).
+	resize(groups int)
+	// update folds rows (indexes into arg and gids) of arg into their
+	// groups; arg is nil for count(*).
+	update(gids []int32, arg arrow.Array, rows []int32) error
+	// build makes the result array of type dt for groups [0, groups).
+	build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error)
+}
+
+// newAccumulator returns the accumulator of fn over arguments of type arg
+// (nil for count(*)) producing out.
+func newAccumulator(fn plan.AggFunc, arg, out arrow.DataType) (accumulator, error) {
+	if fn == plan.AggCountStar {
+		return &countAcc{star: true}, nil
+	}
+	cls, err := classOf(arg)
+	if err != nil {
+		return nil, err
+	}
+	switch fn {
+	case plan.AggCount:
+		return &countAcc{}, nil
+	case plan.AggSum:
+		switch cls {
+		case classInt:
+			if arg.ID() == arrow.BOOL || arg.ID() == arrow.DATE32 || arg.ID() == arrow.TIMESTAMP {
+				break
+			}
+			return &sumIntAcc{c: intCodec()}, nil
+		case classFloat:
+			return &sumFloatAcc{c: floatCodec()}, nil
+		}
+	case plan.AggAvg:
+		switch cls {
+		case classInt:
+			if arg.ID() == arrow.BOOL || arg.ID() == arrow.DATE32 || arg.ID() == arrow.TIMESTAMP {
+				break
+			}
+			return &avgAcc{ints: true, ic: intCodec()}, nil
+		case classFloat:
+			return &avgAcc{fc: floatCodec()}, nil
+		}
+	case plan.AggMin, plan.AggMax:
+		if !arrow.TypeEqual(arg, out) {
+			return nil, internalf("%s of %s cannot produce %s", fn, arg, out)
+		}
+		isMax := fn == plan.AggMax
+		switch cls {
+		case classInt:
+			return &minMaxAcc[int64]{c: intCodec(), max: isMax}, nil
+		case classFloat:
+			return &minMaxAcc[float64]{c: floatCodec(), max: isMax}, nil
+		case classString:
+			return &minMaxAcc[string]{c: stringCodec(), max: isMax}, nil
+		case classInterval:
+			return &minMaxAcc[arrow.MonthDayNanoInterval]{c: intervalCodec(), max: isMax}, nil
+		}
+	default:
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "aggregate %s is not supported", fn)
+	}
+	return nil, sqlerr.New(sqlerr.UndefinedFunction, "function %s(%s) does not exist", fn, arg)
+}
+
+// growTo extends s with zero values to length n.
+func growTo[T any](s []T, n int) []T {
+	if len(s) >= n {
+		return s
+	}
+	return append(s, make([]T, n-len(s))...)
+}
+
+// countAcc is count(*) (star) or count(x).
+type countAcc struct {
+	star   bool
+	counts []int64
+}
+
+func (c *countAcc) resize(groups int) { c.counts = growTo(c.counts, groups) }
+
+func (c *countAcc) update(gids []int32, arg arrow.Array, rows []int32) error {
+	counts := c.counts
+	if c.star || arg.NullN() == 0 {
+		for _, r := range rows {
+			counts[gids[r]]++
+		}
+		return nil
+	}
+	for _, r := range rows {
+		if arg.IsValid(int(r)) {
+			counts[gids[r]]++
+		}
+	}
+	return nil
+}
+
+func (c *countAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error) {
+	if dt.ID() != arrow.INT64 {
+		return nil, internalf("count produces bigint, not %s", dt)
+	}
+	return fixedFrom(mem, dt, c.counts[:groups], nil), nil
+}
+
+// sumIntAcc is sum over SMALLINT, INTEGER or BIGINT, in int64; overflow
+// is 22003.
+type sumIntAcc struct {
+	c        codec[int64]
+	sums     []int64
+	seen     []bool
+	scratch  []int64
+	vscratch []bool
+}
+
+func (s *sumIntAcc) resize(groups int) {
+	s.sums = growTo(s.sums, groups)
+	s.seen = growTo(s.seen, groups)
+}
+
+func (s *sumIntAcc) update(gids []int32, arg arrow.Array, rows []int32) error {
+	vals, err := s.c.load(arg, &s.scratch)
+	if err != nil {
+		return err
+	}
+	valid := validityOf(arg, &s.vscratch)
+	sums, seen := s.sums, s.seen
+	for _, r := range rows {
+		if valid != nil && !valid[r] {
+			continue
+		}
+		g := gids[r]
+		v := vals[r]
+		old := sums[g]
+		sum := old + v
+		if (old^sum)&(v^sum) < 0 {
+			return sqlerr.New(sqlerr.NumericValueOutOfRange, "bigint out of range")
+		}
+		sums[g] = sum
+		seen[g] = true
+	}
+	return nil
+}
+
+func (s *sumIntAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error) {
+	if dt.ID() != arrow.INT64 {
+		return nil, internalf("integer sum produces bigint, not %s", dt)
+	}
+	return fixedFrom(mem, dt, s.sums[:groups], s.seen[:groups]), nil
+}
+
+// sumFloatAcc is sum over REAL or DOUBLE PRECISION, in float64.
+type sumFloatAcc struct {
+	c        codec[float64]
+	sums     []float64
+	seen     []bool
+	scratch  []float64
+	vscratch []bool
+}
+
+func (s *sumFloatAcc) resize(groups int) {
+	s.sums = growTo(s.sums, groups)
+	s.seen = growTo(s.seen, groups)
+}
+
+func (s *sumFloatAcc) update(gids []int32, arg arrow.Array, rows []int32) error {
+	vals, err := s.c.load(arg, &s.scratch)
+	if err != nil {
+		return err
+	}
+	valid := validityOf(arg, &s.vscratch)
+	sums, seen := s.sums, s.seen
+	for _, r := range rows {
+		if valid != nil && !valid[r] {
+			continue
+		}
+		g := gids[r]
+		sums[g] += vals[r]
+		seen[g] = true
+	}
+	return nil
+}
+
+func (s *sumFloatAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error) {
+	if dt.ID() != arrow.FLOAT64 {
+		return nil, internalf("float sum produces double precision, not %s", dt)
+	}
+	return fixedFrom(mem, dt, s.sums[:groups], s.seen[:groups]), nil
+}
+
+// avgAcc is avg, in float64. Integer inputs are summed exactly in int64
+// while they fit; a group whose integer sum would overflow moves it into
+// its float64 sum and goes on.
+type avgAcc struct {
+	ints     bool
+	ic       codec[int64]
+	fc       codec[float64]
+	isum     []int64
+	fsum     []float64
+	counts   []int64
+	iscratch []int64
+	fscratch []float64
+	vscratch []bool
+}
+
+func (s *avgAcc) resize(groups int) {
+	s.isum = growTo(s.isum, groups)
+	s.fsum = growTo(s.fsum, groups)
+	s.counts = growTo(s.counts, groups)
+}
+
+func (s *avgAcc) update(gids []int32, arg arrow.Array, rows []int32) error {
+	valid := validityOf(arg, &s.vscratch)
+	if s.ints {
+		vals, err := s.ic.load(arg, &s.iscratch)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if valid != nil && !valid[r] {
+				continue
+			}
+			g := gids[r]
+			v := vals[r]
+			old := s.isum[g]
+			sum := old + v
+			if (old^sum)&(v^sum) < 0 {
+				s.fsum[g] += float64(old)
+				sum = v
+			}
+			s.isum[g] = sum
+			s.counts[g]++
+		}
+		return nil
+	}
+	vals, err := s.fc.load(arg, &s.fscratch)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if valid != nil && !valid[r] {
+			continue
+		}
+		g := gids[r]
+		s.fsum[g] += vals[r]
+		s.counts[g]++
+	}
+	return nil
+}
+
+func (s *avgAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error) {
+	if dt.ID() != arrow.FLOAT64 {
+		return nil, internalf("avg produces double precision, not %s", dt)
+	}
+	vals := make([]float64, groups)
+	valid := make([]bool, groups)
+	for g := range vals {
+		if c := s.counts[g]; c > 0 {
+			vals[g] = (s.fsum[g] + float64(s.isum[g])) / float64(c)
+			valid[g] = true
+		}
+	}
+	return fixedFrom(mem, dt, vals, valid), nil
+}
+
+// minMaxAcc is min or max over any comparable type.
+type minMaxAcc[K any] struct {
+	c        codec[K]
+	max      bool
+	vals     []K
+	seen     []bool
+	scratch  []K
+	vscratch []bool
+}
+
+func (m *minMaxAcc[K]) resize(groups int) {
+	m.vals = growTo(m.vals, groups)
+	m.seen = growTo(m.seen, groups)
+}
+
+func (m *minMaxAcc[K]) update(gids []int32, arg arrow.Array, rows []int32) error {
+	vals, err := m.c.load(arg, &m.scratch)
+	if err != nil {
+		return err
+	}
+	valid := validityOf(arg, &m.vscratch)
+	want := -1
+	if m.max {
+		want = 1
+	}
+	for _, r := range rows {
+		if valid != nil && !valid[r] {
+			continue
+		}
+		g := gids[r]
+		v := vals[r]
+		if m.seen[g] && m.c.cmp(v, m.vals[g])*want <= 0 {
+			continue
+		}
+		if m.c.own != nil {
+			v = m.c.own(v)
+		}
+		m.vals[g] = v
+		m.seen[g] = true
+	}
+	return nil
+}
+
+func (m *minMaxAcc[K]) build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error) {
+	return m.c.build(mem, dt, m.vals[:groups], m.seen[:groups])
+}

@@ -1,0 +1,80 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/sluice-sql/sluice/catalog"
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/exec/expr"
+)
+
+// Env is what one statement executes with. Use a new Env for every
+// statement: it pins the table versions the statement reads.
+type Env struct {
+	// Mem allocates every Arrow buffer the operators produce. Nil means
+	// memory.DefaultAllocator.
+	Mem memory.Allocator
+	// Catalog holds the tables. Required for statements that touch tables.
+	Catalog *catalog.Catalog
+	// Params are the values of $1, $2, ... as the Go values of their
+	// types (see package sqltypes).
+	Params []any
+
+	// snaps are the snapshots pinned for the statement: the builder pins a
+	// table the first time it meets it, so every read of the table in the
+	// statement (a self-join, INSERT ... SELECT from the same table) sees
+	// one version.
+	snaps map[string]*catalog.Snapshot
+	// eenv is the expression environment, made on first use.
+	eenv *expr.Env
+}
+
+// mem returns the allocator.
+func (e *Env) mem() memory.Allocator {
+	if e.Mem == nil {
+		return memory.DefaultAllocator
+	}
+	return e.Mem
+}
+
+// exprEnv returns the environment expression programs run in.
+func (e *Env) exprEnv() *expr.Env {
+	if e.eenv == nil {
+		e.eenv = &expr.Env{Mem: e.mem(), Params: e.Params}
+	}
+	return e.eenv
+}
+
+// table returns the named table.
+func (e *Env) table(name string) (*catalog.Table, error) {
+	if e.Catalog == nil {
+		return nil, internalf("no catalog to read table %q from", name)
+	}
+	t, err := e.Catalog.Table(name)
+	if err != nil {
+		return nil, fmt.Errorf("exec: table %q: %w", name, err)
+	}
+	return t, nil
+}
+
+// snapshot returns the snapshot of the named table pinned for the
+// statement, pinning the current version on first use.
+func (e *Env) snapshot(name string) (*catalog.Snapshot, error) {
+	if s, ok := e.snaps[name]; ok {
+		return s, nil
+	}
+	t, err := e.table(name)
+	if err != nil {
+		return nil, err
+	}
+	s := t.Snapshot()
+	if s == nil {
+		return nil, sqlerr.New(sqlerr.InternalError, "exec: table %q has no snapshot", name)
+	}
+	if e.snaps == nil {
+		e.snaps = make(map[string]*catalog.Snapshot)
+	}
+	e.snaps[name] = s
+	return s, nil
+}

@@ -1,0 +1,112 @@
+// Package server is Sluice's SQL server: it opens the catalog in the data
+// directory and serves the PostgreSQL wire protocol (package pgwire) over
+// a Backend that parses and binds statements with package planner and runs
+// them with package exec.
+//
+// Data flows one way: pgwire (bytes, messages) -> session (parse, bind,
+// settings, transaction state) -> exec (operators) -> catalog (versioned
+// tables). Package pgwire knows nothing of SQL beyond types.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/sluice-sql/sluice/catalog"
+	"github.com/sluice-sql/sluice/server/pgwire"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Listen is the TCP address to listen on; "127.0.0.1:0" picks a free
+	// port. Default "127.0.0.1:5433".
+	Listen string
+	// DataDir holds the catalog's durable state. Default "./sluice-data".
+	DataDir string
+	// Logger receives the server's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// MaxMessageSize bounds one protocol message; 0 means pgwire's default.
+	MaxMessageSize int
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:5433"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./sluice-data"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxMessageSize < 0 {
+		return fmt.Errorf("max message size %d is negative", c.MaxMessageSize)
+	}
+	return nil
+}
+
+// Server is a running Sluice server.
+type Server struct {
+	cfg     Config
+	cat     *catalog.Catalog
+	wire    *pgwire.Server
+	ln      net.Listener
+	served  chan error
+	mem     memory.Allocator
+	stopped sync.Once
+	stopErr error
+}
+
+// Start opens the catalog in cfg.DataDir (recovering it), listens on
+// cfg.Listen and serves in the background. It returns once the server
+// accepts connections.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cat, err := catalog.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open catalog in %s: %w", cfg.DataDir, err)
+	}
+	s := &Server{cfg: cfg, cat: cat, served: make(chan error, 1), mem: memory.NewGoAllocator()}
+	s.wire, err = pgwire.NewServer(pgwire.Config{Logger: cfg.Logger, MaxMessageSize: cfg.MaxMessageSize}, &backend{srv: s})
+	if err != nil {
+		_ = cat.Close()
+		return nil, err
+	}
+	var lc net.ListenConfig
+	s.ln, err = lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		_ = cat.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	go func() { s.served <- s.wire.Serve(context.WithoutCancel(ctx), s.ln) }()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Shutdown stops accepting connections, lets in-flight statements finish
+// (until ctx is done), closes the connections and flushes the catalog.
+// It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopped.Do(func() {
+		err := s.wire.Shutdown(ctx)
+		_ = s.ln.Close()
+		if serr := <-s.served; serr != nil && !errors.Is(serr, net.ErrClosed) {
+			err = errors.Join(err, serr)
+		}
+		if cerr := s.cat.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close catalog: %w", cerr))
+		}
+		s.stopErr = err
+	})
+	return s.stopErr
+}

@@ -1,0 +1,95 @@
+package sqltests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sluice-sql/sluice/server"
+)
+
+// TestSQL runs every script against Sluice: a fresh server per script and
+// protocol, in process, on 127.0.0.1:0 with a temporary data directory.
+func TestSQL(t *testing.T) {
+	scripts := loadScripts(t)
+	newEngine := func(t *testing.T, s *script, p protocol) engine {
+		e := &sluiceEngine{dataDir: t.TempDir(), log: &syncBuffer{}}
+		if err := e.start(t.Context()); err != nil {
+			t.Fatalf("%s: start sluice: %v", s.name, err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := e.shutdown(ctx); err != nil {
+				t.Errorf("%s: shut sluice down: %v", s.name, err)
+			}
+			if t.Failed() && *sluiceLog {
+				t.Logf("sluice log of %s:\n%s", s.name, e.log)
+			}
+		})
+		return e
+	}
+	// Records PostgreSQL runs are rewritten from PostgreSQL (TestDifferential).
+	sluiceOnly := func(r *record) bool { return !r.appliesTo(enginePostgres) }
+	runScripts(t, scripts, newEngine, sluiceOnly)
+}
+
+// sluiceEngine is one Sluice server on one data directory.
+type sluiceEngine struct {
+	dataDir string
+	log     *syncBuffer
+	srv     *server.Server // nil while stopped
+}
+
+var _ engine = (*sluiceEngine)(nil)
+
+func (e *sluiceEngine) start(ctx context.Context) error {
+	srv, err := server.Start(ctx, server.Config{
+		Listen:  "127.0.0.1:0",
+		DataDir: e.dataDir,
+		Logger:  slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		return err
+	}
+	e.srv = srv
+	return nil
+}
+
+func (e *sluiceEngine) shutdown(ctx context.Context) error {
+	if e.srv == nil {
+		return nil
+	}
+	err := e.srv.Shutdown(ctx)
+	e.srv = nil
+	return err
+}
+
+// Name implements engine.
+func (e *sluiceEngine) Name() string { return engineSluice }
+
+// Connect implements engine.
+func (e *sluiceEngine) Connect(ctx context.Context) (*pgx.Conn, error) {
+	if e.srv == nil {
+		return nil, errors.New("the server is not running")
+	}
+	return pgx.Connect(ctx, fmt.Sprintf("postgres://sluice@%s/sluice?sslmode=disable", e.srv.Addr()))
+}
+
+// Restart implements engine: a clean shutdown, then a new server on the
+// same data directory. The new server starts even if Shutdown reported an
+// error, so the rest of the script still tests durability.
+func (e *sluiceEngine) Restart(ctx context.Context) error {
+	var errs []error
+	if err := e.shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := e.start(context.WithoutCancel(ctx)); err != nil {
+		errs = append(errs, fmt.Errorf("start: %w", err))
+	}
+	return errors.Join(errs...)
+}
