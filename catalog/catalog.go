@@ -21,7 +21,7 @@ type Options struct {
 	CheckpointBytes int64
 	// CheckpointRecords starts a background checkpoint once the current
 	// log segment holds this many records (statements and DDL); it bounds
-	// replay work at restart. Default 16384.
+	// replay work at restart. Default 8192.
 	CheckpointRecords int
 	// ChunkRows is the most rows one Arrow record of a snapshot holds.
 	// Default 4096; at most 1<<20.
@@ -49,7 +49,7 @@ func (o Options) withDefaults() Options {
 		o.CheckpointBytes = 16 << 20
 	}
 	if o.CheckpointRecords == 0 {
-		o.CheckpointRecords = 16384
+		o.CheckpointRecords = 8192
 	}
 	if o.ChunkRows == 0 {
 		o.ChunkRows = 4096
@@ -133,9 +133,9 @@ func OpenWithOptions(ctx context.Context, dir string, opts Options) (*Catalog, e
 func (c *Catalog) Close() error {
 	err := error(nil)
 	c.closeOnce.Do(func() {
-		c.closed.Store(true)
 		c.bgCancel()
 		<-c.bgDone
+		c.closed.Store(true)
 		c.ckptMu.Lock()
 		bgErr := c.bgErr
 		werr := c.wal.close()
@@ -255,13 +255,19 @@ func (c *Catalog) maybeCheckpoint() {
 	if c.opts.NoAutoCheckpoint {
 		return
 	}
-	bytes, records := c.wal.size()
-	if bytes >= c.opts.CheckpointBytes || records >= c.opts.CheckpointRecords {
+	if c.logIsLong() {
 		select {
 		case c.kick <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// logIsLong reports whether the current log segment has passed the
+// checkpoint limits.
+func (c *Catalog) logIsLong() bool {
+	bytes, records := c.wal.size()
+	return bytes >= c.opts.CheckpointBytes || records >= c.opts.CheckpointRecords
 }
 
 // checkpointer runs background checkpoints until Close.
@@ -272,6 +278,9 @@ func (c *Catalog) checkpointer() {
 		case <-c.bgCtx.Done():
 			return
 		case <-c.kick:
+			if !c.logIsLong() { // a checkpoint ran since the kick
+				continue
+			}
 			err := c.Checkpoint(c.bgCtx)
 			if c.bgCtx.Err() != nil {
 				return

@@ -3,6 +3,7 @@ package catalog
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -160,13 +161,18 @@ func (c *Catalog) Checkpoint(ctx context.Context) error {
 	if c.closed.Load() {
 		return errClosed()
 	}
+	if _, records := c.wal.size(); records == 0 && c.wal.currentSeq() == c.manifest.WALSeq {
+		return nil // nothing logged since the last checkpoint
+	}
 	seq, err := c.wal.rotate()
 	if err != nil {
 		return err
 	}
 
 	// Capture every table's latest version; each reflects at least all of
-	// the log before segment seq.
+	// the log before segment seq. A table created after the capture of
+	// nextID, or dropped after that of its version, has its CREATE or DROP
+	// in segment seq or later, which replay applies.
 	c.ddlMu.Lock()
 	next := &manifest{Format: formatVersion, WALSeq: seq, NextTableID: c.nextID}
 	c.mu.RLock()
@@ -175,6 +181,7 @@ func (c *Catalog) Checkpoint(ctx context.Context) error {
 		tables = append(tables, t)
 	}
 	c.mu.RUnlock()
+	c.ddlMu.Unlock()
 	var snaps []*Snapshot
 	var lsn uint64
 	for _, t := range tables {
@@ -185,11 +192,10 @@ func (c *Catalog) Checkpoint(ctx context.Context) error {
 		}
 		t.mu.Unlock()
 	}
-	c.ddlMu.Unlock()
 	if err := c.wal.waitDurable(lsn); err != nil {
 		return err
 	}
-	slices.SortFunc(snaps, func(a, b *Snapshot) int { return cmpUint(a.shape.id, b.shape.id) })
+	slices.SortFunc(snaps, func(a, b *Snapshot) int { return cmp.Compare(a.shape.id, b.shape.id) })
 
 	prev := make(map[uint64]manifestTable)
 	for _, mt := range c.manifest.Tables {
@@ -225,16 +231,6 @@ func (c *Catalog) Checkpoint(ctx context.Context) error {
 		return ioError("remove obsolete files", err)
 	}
 	return nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func tableFileName(id, version uint64) string { return fmt.Sprintf("tbl-%d-%d.arrow", id, version) }

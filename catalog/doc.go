@@ -22,11 +22,14 @@
 // A snapshot's rows are Arrow records ("chunks") of at most
 // Options.ChunkRows (4096) rows each, columns per the table's definition
 // with types from sqltypes.Type.Arrow(). Chunks are immutable and shared
-// between versions (copy-on-write): a write copies only the chunks it
-// changes, appends, and copies only the shards of the primary-key index it
-// touches (index.go). A single-row UPDATE of a 100k-row table therefore
-// copies one chunk and a few hundred index entries, and readers scanning
-// older versions are never disturbed. All snapshot memory comes from
+// between versions (copy-on-write): a write rebuilds only the chunks it
+// changes, and in them only the columns whose values change, and copies
+// only the shards of the primary-key index it touches (index.go). A
+// single-row UPDATE of one column of a 100k-row table therefore copies
+// one column of one chunk and a few hundred index entries, and readers
+// scanning older versions are never disturbed. Row order is unspecified,
+// as in SQL: an UPDATE rewrites rows in place and a DELETE moves a chunk's
+// last row into the hole (apply.go has the rules). All snapshot memory comes from
 // memory.NewGoAllocator and belongs to the garbage collector: readers never
 // Release what Records returns (doing so is harmless: Records retains on
 // their behalf), and a snapshot lives exactly as long as someone references

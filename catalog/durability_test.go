@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
 )
 
 // populate creates a few tables and writes to them; it returns the users
@@ -443,5 +445,26 @@ func TestLogRecordsRoundTrip(t *testing.T) {
 	}
 	if !bytes.Equal(encodeDrop(5), []byte{recDrop, 5}) {
 		t.Fatal("drop encoding changed")
+	}
+}
+
+func TestLogWriteFailureStopsWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := openT(t, dir)
+	users := mustCreate(t, c, usersDef())
+	before := mustWrite(t, users, insert([]any{int64(1), "a", int64(1)}))
+	_ = c.wal.f.Close() // the disk goes away under the log
+
+	_, err := users.Write(ctx, insert([]any{int64(2), "b", int64(2)}))
+	wantCode(t, err, sqlerr.IOError, "")
+	if users.Snapshot() != before {
+		t.Fatal("a write whose log write failed was published")
+	}
+	_, err = users.Write(ctx, insert([]any{int64(3), "c", int64(3)}))
+	wantCode(t, err, sqlerr.IOError, "")
+	wantCode(t, c.CreateTable(ctx, logDef(), false), sqlerr.IOError, "")
+	if err := c.Close(); err == nil {
+		t.Fatal("Close after a failed log write reported no error")
 	}
 }

@@ -75,7 +75,7 @@ func (c *Catalog) recover(ctx context.Context) error {
 		if err != nil {
 			return corrupted(c.dir, fmt.Errorf("%s: %w", segName(seq), err))
 		}
-		if valid < len(data) && !last {
+		if !last && (valid < len(data) || valid < segHeaderLen) {
 			return corrupted(c.dir, fmt.Errorf("%s: bad record at offset %d before the last segment", segName(seq), valid))
 		}
 		for k, p := range frames {
@@ -115,6 +115,10 @@ func (c *Catalog) recover(ctx context.Context) error {
 
 	c.nextID = rp.nextID
 	for _, s := range rp.live {
+		if c.tables[s.shape.def.Name] != nil {
+			_ = f.Close()
+			return corrupted(c.dir, fmt.Errorf("two tables are named %q", s.shape.def.Name))
+		}
 		c.tables[s.shape.def.Name] = newTable(c, s)
 	}
 	if err := removeObsolete(c.dir, m); err != nil {

@@ -71,8 +71,9 @@ func (t *Table) publish(s *Snapshot) {
 // the statement's final state (23505).
 //
 // ctx is checked before fn runs and before the statement is logged; once
-// logged, Write waits for the fsync whatever ctx says. fn must not call
-// Write on the same table, and must not keep w.
+// logged, Write waits for the fsync whatever ctx says. fn runs under the
+// table's writer lock: it must not call Write or DropTable on the same
+// table, and must not keep w.
 func (t *Table) Write(ctx context.Context, fn func(cur *Snapshot, w *Writer) error) (*Snapshot, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err

@@ -53,13 +53,13 @@ type wal struct {
 	buf        []byte   // the next frame: a reserved header, then records not yet written
 	spare      []byte
 	bufRecords int
-	appended   uint64 // LSN of the last appended frame
-	durable    uint64 // LSN up to which frames are written and fsynced
+	appended   uint64 // LSN of the last appended record
+	durable    uint64 // LSN up to which records are written and fsynced
 	syncing    bool   // a leader is writing; only one at a time
 	closed     bool
 	err        error // sticky: after a failed write or fsync nothing more is accepted
-	segBytes   int64 // size of the current segment including buffered frames
-	segRecords int   // frames in the current segment including buffered ones
+	segBytes   int64 // size of the current segment including the buffered frame
+	segRecords int   // records in the current segment including buffered ones
 }
 
 func newWAL(dir string, f *os.File, seq uint64, size int64, records int) *wal {
@@ -100,7 +100,7 @@ func (w *wal) append(payload []byte) (uint64, error) {
 	return w.appended, nil
 }
 
-// waitDurable returns once the frame with the given LSN is written and
+// waitDurable returns once the record with the given LSN is written and
 // fsynced, writing it itself if no other goroutine is.
 func (w *wal) waitDurable(lsn uint64) error {
 	w.mu.Lock()
@@ -129,7 +129,7 @@ func (w *wal) waitDurable(lsn uint64) error {
 	return nil
 }
 
-// takeBuffer makes the caller the leader and hands it the buffered frames.
+// takeBuffer makes the caller the leader and hands it the buffered frame.
 // w.mu must be held.
 func (w *wal) takeBuffer() (data []byte, target uint64, f *os.File) {
 	w.syncing = true
@@ -178,7 +178,7 @@ func (w *wal) flush() error {
 }
 
 // rotate makes everything appended so far durable in the current segment
-// and starts a new one; frames appended from now on go to the new
+// and starts a new one; records appended from now on go to the new
 // segment. It returns the new segment's number. If the new segment cannot
 // be created, the log stays usable in the current segment.
 func (w *wal) rotate() (uint64, error) {
@@ -221,11 +221,18 @@ func (w *wal) rotate() (uint64, error) {
 	return w.seq, nil
 }
 
-// size returns the bytes and frames in the current segment.
+// size returns the bytes and records in the current segment.
 func (w *wal) size() (int64, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.segBytes, w.segRecords
+}
+
+// currentSeq returns the current segment's number.
+func (w *wal) currentSeq() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq
 }
 
 // close flushes and closes the log. It is safe to call twice.

@@ -287,6 +287,21 @@ type accumulator interface {
 // newAccumulator returns the accumulator of fn over arguments of type arg
 // (nil for count(*)) producing out.
 func newAccumulator(fn plan.AggFunc, arg, out arrow.DataType) (accumulator, error) {
+	want := arrow.DataType(nil) // the output type fn must have, when fixed
+	switch fn {
+	case plan.AggCountStar, plan.AggCount:
+		want = arrow.PrimitiveTypes.Int64
+	case plan.AggAvg:
+		want = arrow.PrimitiveTypes.Float64
+	case plan.AggSum:
+		want = arrow.PrimitiveTypes.Int64
+		if arg != nil && (arg.ID() == arrow.FLOAT32 || arg.ID() == arrow.FLOAT64) {
+			want = arrow.PrimitiveTypes.Float64
+		}
+	}
+	if want != nil && !arrow.TypeEqual(want, out) {
+		return nil, internalf("%s produces %s, not %s", fn, want, out)
+	}
 	if fn == plan.AggCountStar {
 		return &countAcc{star: true}, nil
 	}

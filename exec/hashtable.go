@@ -114,7 +114,13 @@ func (t *hashTable) findOrInsertAll(out []int32, inserted []bool, skipNulls bool
 	for lo := 0; lo < t.rows; lo += probeChunk {
 		hi := min(lo+probeChunk, t.rows)
 		h := t.hashRows(lo, hi)
-		ok := t.probe(lo, h, out[lo:hi])
+		ok, misses := t.probe(lo, h, out[lo:hi])
+		if misses == 0 && !skipNulls {
+			if inserted != nil {
+				clear(inserted[lo:hi])
+			}
+			continue
+		}
 		for k, good := range ok {
 			i := lo + k
 			ins := false
@@ -137,7 +143,7 @@ func (t *hashTable) findAll(out []int32) {
 	for lo := 0; lo < t.rows; lo += probeChunk {
 		hi := min(lo+probeChunk, t.rows)
 		h := t.hashRows(lo, hi)
-		ok := t.probe(lo, h, out[lo:hi])
+		ok, _ := t.probe(lo, h, out[lo:hi])
 		for k, good := range ok {
 			i := lo + k
 			switch {
@@ -170,12 +176,13 @@ func (t *hashTable) hashRows(lo, hi int) []uint64 {
 
 // probe sets out[k] to the entry whose slot tag matches the hash h[k] of
 // bound row lo+k, and returns ok, where ok[k] says that the entry's key
-// is confirmed equal to the row's. Rows not ok need a full lookup.
-func (t *hashTable) probe(lo int, h []uint64, out []int32) []bool {
+// is confirmed equal to the row's, and the number of rows not ok, which
+// need a full lookup.
+func (t *hashTable) probe(lo int, h []uint64, out []int32) (ok []bool, misses int) {
 	if cap(t.ok) < probeChunk {
 		t.ok = make([]bool, probeChunk)
 	}
-	ok := t.ok[:len(h)]
+	ok = t.ok[:len(h)]
 	out = out[:len(h)]
 	slots, mask := t.slots, t.mask
 	for k, hk := range h {
@@ -205,7 +212,12 @@ func (t *hashTable) probe(lo int, h []uint64, out []int32) []bool {
 	for _, c := range t.cols {
 		c.verify(lo, out, ok)
 	}
-	return ok
+	for _, good := range ok {
+		if !good {
+			misses++
+		}
+	}
+	return ok, misses
 }
 
 // matches reports whether bound row i has the key of entry e.

@@ -184,8 +184,8 @@ func runNode(t testing.TB, env *Env, n plan.Node) (rows [][]any, records int, er
 			return rows, records, nil
 		}
 		records++
-		if rec.NumRows() == 0 {
-			t.Errorf("operator returned a record with zero rows")
+		if rec.NumRows() == 0 || rec.NumRows() > maxBatchRows {
+			t.Errorf("operator returned a record with %d rows", rec.NumRows())
 		}
 		if !rec.Schema().Equal(op.Schema()) {
 			t.Errorf("record schema %v differs from operator schema %v", rec.Schema(), op.Schema())

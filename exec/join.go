@@ -329,6 +329,7 @@ func (j *hashJoinOp) startLeft(ctx context.Context, rec arrow.Record) error {
 	}
 	rec.Retain()
 	j.lrec = rec
+	j.tail = j.tail[:0]
 	j.lrow = 0
 	j.inRow = false
 	return nil

@@ -155,3 +155,37 @@ func TestSelfJoinReadsOneVersion(t *testing.T) {
 		t.Errorf("got %d pinned snapshots, want 1", len(stmtEnv.snaps))
 	}
 }
+
+func TestLeftJoinWithAConditionOverLargeRecords(t *testing.T) {
+	env := testEnv(t, 100_000)
+	const n = 100_000
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{int64(i)}
+	}
+	createTable(t, env, catalog.TableDef{Name: "t", Columns: []catalog.ColumnDef{{Name: "id", Type: tInt}}}, rows...)
+	scan := scanOf(t, env, "t")
+	// Every row matches itself, the condition rejects all but id 7.
+	node := &plan.Join{Left: scan, Right: scan, Kind: plan.JoinLeft,
+		LeftKeys: []plan.Expr{colRef(0, tInt)}, RightKeys: []plan.Expr{colRef(0, tInt)},
+		Cond: eq(colRef(1, tInt), lit(int64(7), tInt))}
+	got, records, err := runNode(t, fresh(env), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n || records != 3 {
+		t.Errorf("got %d rows in %d records, want %d rows in 3 records", len(got), records, n)
+	}
+	matched := 0
+	for _, r := range got {
+		if r[1] != nil {
+			matched++
+			if r[0] != int64(7) || r[1] != int64(7) {
+				t.Errorf("got matched row %v, want [7 7]", r)
+			}
+		}
+	}
+	if matched != 1 {
+		t.Errorf("got %d matched rows, want 1", matched)
+	}
+}

@@ -80,6 +80,9 @@ func (b *binder) bindInsert(s *ast.InsertStmt) (plan.Statement, error) {
 			return nil, err
 		}
 		qc := q.Columns()
+		if len(s.Columns) == 0 && len(qc) < len(targets) {
+			targets, cols = targets[:len(qc)], cols[:len(qc)]
+		}
 		if len(qc) != len(targets) {
 			return nil, sqlerr.New(sqlerr.SyntaxError, "INSERT has %s expressions than target columns", moreOrFewer(len(qc), len(targets)))
 		}
@@ -88,6 +91,10 @@ func (b *binder) bindInsert(s *ast.InsertStmt) (plan.Statement, error) {
 		}
 	} else {
 		rows := make([][]plan.Expr, len(s.Lists))
+		if len(s.Columns) == 0 && len(s.Lists) > 0 && len(s.Lists[0]) < len(targets) {
+			// PostgreSQL fills the trailing columns with their defaults (NULL).
+			targets, cols = targets[:len(s.Lists[0])], cols[:len(s.Lists[0])]
+		}
 		for r, list := range s.Lists {
 			if len(list) != len(targets) {
 				return nil, sqlerr.New(sqlerr.SyntaxError, "INSERT has %s expressions than target columns", moreOrFewer(len(list), len(targets)))
@@ -97,15 +104,26 @@ func (b *binder) bindInsert(s *ast.InsertStmt) (plan.Statement, error) {
 				if err != nil {
 					return nil, err
 				}
-				if e, err = b.coerce(e, cols[i].Type, false); err != nil {
-					return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", cols[i].Name, cols[i].Type, e.Type())
+				c, err := b.assign(e, cols[i])
+				if err != nil {
+					return nil, err
 				}
-				rows[r] = append(rows[r], e)
+				rows[r] = append(rows[r], c)
 			}
 		}
 		src = &plan.Values{Rows: rows, Cols: cols}
 	}
 	return &plan.Insert{Table: def.Name, Source: src, Targets: targets}, nil
+}
+
+// assign converts a value for storing into a column with PostgreSQL's
+// assignment casts.
+func (b *binder) assign(e plan.Expr, col plan.Column) (plan.Expr, error) {
+	from := e.Type()
+	if from.Kind != sqltypes.KindUnknown && from.Kind != col.Type.Kind && !implicitCast(from, col.Type) {
+		return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", col.Name, col.Type, from)
+	}
+	return b.coerce(e, col.Type, false)
 }
 
 func moreOrFewer(got, want int) string {
@@ -142,11 +160,11 @@ func (b *binder) bindUpdate(s *ast.UpdateStmt) (plan.Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := def.Columns[i].Type
-		if e, err = b.coerce(e, t, false); err != nil {
-			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", def.Columns[i].Name, t, e.Type())
+		c, err := b.assign(e, plan.Column{Name: def.Columns[i].Name, Type: def.Columns[i].Type})
+		if err != nil {
+			return nil, err
 		}
-		out.Set = append(out.Set, plan.Assignment{Column: i, Expr: e})
+		out.Set = append(out.Set, plan.Assignment{Column: i, Expr: c})
 	}
 	if s.Where != nil {
 		if out.Filter, err = b.bindPredicate(sc, s.Where, "WHERE"); err != nil {

@@ -408,9 +408,17 @@ func (b *binder) bindFuncCall(sc *scope, n *ast.FuncCallExpr) (plan.Expr, error)
 		args[i] = e
 	}
 	switch name {
+	case "concat":
+		// The parser's reading of a || b (see the front).
+		if len(args) != 2 {
+			return nil, sqlerr.New(sqlerr.InternalError, "|| with %d operands", len(args))
+		}
+		name = "||"
+	case "sluice_concat":
+		name = "concat"
 	case "substring", "substr":
 		name = "substr"
-	case "locate", "position", "strpos":
+	case "position", "strpos":
 		if name == "strpos" {
 			args[0], args[1] = args[1], args[0]
 		}
@@ -421,12 +429,6 @@ func (b *binder) bindFuncCall(sc *scope, n *ast.FuncCallExpr) (plan.Expr, error)
 		name = "ceil"
 	case "pow":
 		name = "power"
-	case "lcase":
-		name = "lower"
-	case "ucase":
-		name = "upper"
-	case "ifnull":
-		name = "coalesce"
 	case "date_part":
 		name = "extract"
 	}
@@ -497,7 +499,7 @@ func typeRank(t sqltypes.Type) int {
 func commonType(a, c sqltypes.Type) (sqltypes.Type, bool) {
 	switch {
 	case a.Kind == sqltypes.KindUnknown && c.Kind == sqltypes.KindUnknown:
-		return sqltypes.Text, true
+		return sqltypes.Unknown, true
 	case a.Kind == sqltypes.KindUnknown:
 		return c, true
 	case c.Kind == sqltypes.KindUnknown:

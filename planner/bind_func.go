@@ -75,6 +75,13 @@ func (b *binder) fn(name string, args ...plan.Expr) (plan.Expr, error) {
 			return nil, err
 		}
 		strict := name != "||"
+		if name == "||" {
+			lk, rk := args[0].Type().Kind, args[1].Type().Kind
+			if lk != sqltypes.KindText && lk != sqltypes.KindUnknown && rk != sqltypes.KindText && rk != sqltypes.KindUnknown {
+				return nil, sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s || %s", args[0].Type(), args[1].Type())
+			}
+			boolsAsOutput(args)
+		}
 		if err := b.texts(name, args, strict); err != nil {
 			return nil, err
 		}
@@ -84,6 +91,7 @@ func (b *binder) fn(name string, args ...plan.Expr) (plan.Expr, error) {
 		}
 		return &plan.Func{Name: name, Args: args, T: t}, nil
 	case "concat":
+		boolsAsOutput(args)
 		if err := b.texts(name, args, false); err != nil {
 			return nil, err
 		}
@@ -198,6 +206,26 @@ func (b *binder) fn(name string, args ...plan.Expr) (plan.Expr, error) {
 	return nil, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist", name)
 }
 
+// boolsAsOutput rewrites boolean arguments of concat and || to the text
+// PostgreSQL's output function gives them ('t'/'f'), which differs from a
+// cast to text ('true'/'false').
+func boolsAsOutput(args []plan.Expr) {
+	for i, a := range args {
+		if a.Type().Kind != sqltypes.KindBool {
+			continue
+		}
+		args[i] = &plan.Case{
+			Whens: []plan.When{{Cond: a, Then: &plan.Literal{Value: "t", T: sqltypes.Text}}},
+			Else: &plan.Case{
+				Whens: []plan.When{{Cond: &plan.Func{Name: "not", Args: []plan.Expr{a}, T: sqltypes.Bool}, Then: &plan.Literal{Value: "f", T: sqltypes.Text}}},
+				Else:  &plan.Literal{Value: nil, T: sqltypes.Text},
+				T:     sqltypes.Text,
+			},
+			T: sqltypes.Text,
+		}
+	}
+}
+
 func typeErr(name string, t sqltypes.Type) error {
 	return sqlerr.New(sqlerr.UndefinedFunction, "function %s(%s) does not exist", name, t)
 }
@@ -238,7 +266,7 @@ func (b *binder) arith(name string, l, r plan.Expr) (plan.Expr, error) {
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s %s %s", lt, name, rt)
 	}
 	if lt.Kind == sqltypes.KindUnknown && rt.Kind == sqltypes.KindUnknown {
-		return nil, sqlerr.New(sqlerr.UndefinedFunction, "operator is not unique: unknown %s unknown", name)
+		return nil, sqlerr.New("42725", "operator is not unique: unknown %s unknown", name)
 	}
 	t, ok := commonType(lt, rt)
 	if !ok || !t.IsNumeric() {

@@ -2,9 +2,11 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
 	"github.com/sluice-sql/sluice/planner/plan"
@@ -271,6 +273,9 @@ func (b *binder) bindLimit(l *ast.Limit) (*plan.Limit, error) {
 		if p.n == nil {
 			continue
 		}
+		if v, ok := p.n.(*test_driver.ValueExpr); ok && v.Kind() == test_driver.KindUint64 && v.GetUint64() == math.MaxUint64 {
+			continue // the front's stand-in for LIMIT ALL
+		}
 		e, err := b.bindExpr(&scope{}, p.n)
 		if err != nil {
 			return nil, err
@@ -318,8 +323,10 @@ func derivedName(e ast.ExprNode) string {
 			return "date"
 		case "current_timestamp":
 			return "current_timestamp"
-		case "locate":
-			return "position"
+		case "sluice_concat":
+			return "concat"
+		case "concat":
+			return "?column?"
 		case "substring":
 			return "substring"
 		}

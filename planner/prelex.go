@@ -70,12 +70,15 @@ func (t *token) is(s string) bool {
 // backquote, also one, is rejected on its own).
 const opChars = "~!@#^&|?+-*/%<>="
 
-// supportedOps are the operators the front passes on or translates.
-var supportedOps = map[string]bool{
-	"+": true, "-": true, "*": true, "/": true, "%": true,
-	"<": true, ">": true, "=": true, "<=": true, ">=": true, "<>": true, "!=": true,
-	"||": true, "&": true, "|": true, "<<": true, ">>": true,
-	"~": true, "!~": true, "~*": true, "!~*": true,
+// isSupportedOp reports whether w is an operator the front passes on or
+// translates.
+func isSupportedOp(w string) bool {
+	switch w {
+	case "+", "-", "*", "/", "%", "<", ">", "=", "<=", ">=", "<>", "!=", "||", "&", "|",
+		"<<", ">>", "~", "!~", "~*", "!~*":
+		return true
+	}
+	return false
 }
 
 // lexer cuts one SQL text into tokens.
@@ -521,7 +524,7 @@ func (l *lexer) operator() error {
 		e := l.errAt(sqlerr.FeatureNotSupported, start, "operator ^ is not supported")
 		e.Hint = "Use power(a, b)."
 		return e
-	case !supportedOps[op]:
+	case !isSupportedOp(op):
 		return l.errAt(sqlerr.UndefinedFunction, start, "operator does not exist: %s", op)
 	}
 	l.add(token{kind: tkOp, pos: start, end: start + len(op), text: op})

@@ -1,7 +1,10 @@
 package planner
 
 import (
+	"errors"
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
@@ -11,24 +14,31 @@ import (
 // ANSI_QUOTES, PIPES_AS_CONCAT and NO_BACKSLASH_ESCAPES mode) reads the
 // way PostgreSQL reads the original:
 //
-//	$n                  ?                      (ParamOrder records n-1)
-//	E'a\n', $$x$$, N'x' 'a<newline>', 'x', 'x'  (a standard literal)
-//	x::type             sluice_cast(x, 'type')
-//	CAST(x AS type)     sluice_cast(x, 'type')
-//	type 'lit'          sluice_cast('lit', 'type')  (DATE '...', int8 '5', ...)
-//	INTERVAL '1 minute' sluice_interval('1 minute')
-//	INTERVAL '5' SECOND sluice_interval('5 second')
-//	INTERVAL 1 MINUTE   sluice_interval('1 minute')
-//	a ~ b, a !~ b       a REGEXP b, a NOT REGEXP b
-//	a ~* b, a !~* b     a REGEXP concat('(?i)', b), a NOT REGEXP concat('(?i)', b)
-//	Name, "Name"        name, "Name"
-//	comments            one space
+//	$n                      ?  (ParamOrder records n-1)
+//	E'a\n', $$x$$, N'x'      'a<newline>', 'x', 'x'  (standard literals)
+//	'a'<newline>'b'         'ab'
+//	x::type                 sluice_cast(x, 'type')
+//	CAST(x AS type)         sluice_cast(x, 'type')
+//	type 'lit'              sluice_cast('lit', 'type')  (DATE '...', int8 '5', ...)
+//	INTERVAL '1 minute'     sluice_interval('1 minute')
+//	INTERVAL '5' SECOND     sluice_interval('5 second')
+//	INTERVAL 1 MINUTE       sluice_interval('1 minute')
+//	a ~ b, a !~ b           a REGEXP b, a NOT REGEXP b
+//	a ~* b, a !~* b         a REGEXP concat('(?i)', b), a NOT REGEXP concat('(?i)', b)
+//	a IS NOT DISTINCT FROM b   a <=> b
+//	a IS DISTINCT FROM b       a <=> b IS FALSE
+//	a ISNULL, a NOTNULL     a IS NULL, a IS NOT NULL
+//	a || b * 2              a || (b * 2)  (see opRun)
+//	a very long number      sluice_cast('digits', 'numeric')
+//	CREATE TABLE types      the TiDB type of the same meaning (see tidbColumnType)
+//	Name, "Name"            name, "Name"
+//	comments                one space
 //
 // The rewrite keeps a map from every byte of its output back to the
 // original text, so TiDB's syntax errors point into what the user wrote.
-// Where PostgreSQL and MySQL would read the same tokens differently
-// (operator precedence, LIMIT a, b, 'a' AS 'b') it fails with a position
-// instead of guessing.
+// Where PostgreSQL and MySQL would read the same tokens differently and
+// the rewrite cannot say it TiDB's way (operator precedence, LIMIT a, b,
+// 'a' AS 'b') it fails with a position instead of guessing.
 
 // outTok is one piece of the rewritten text.
 type outTok struct {
@@ -82,6 +92,11 @@ type rewriter struct {
 // rewrite turns a statement into TiDB text.
 func rewrite(st stmt) (*rewritten, error) {
 	r := &rewriter{st: st, toks: st.toks}
+	if n := r.createTableHead(); n > 0 {
+		if err := r.columnList(n); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.seq(nil); err != nil {
 		return nil, err
 	}
@@ -216,34 +231,42 @@ func (r *rewriter) errCode(code string, t *token, format string, args ...any) *s
 	return e
 }
 
-// keywords are the words that are not operands: a ( after them is not a
-// function call, and a ~ after them is the unary operator.
-var keywords = map[string]bool{
-	"all": true, "and": true, "as": true, "asc": true, "between": true, "by": true,
-	"create": true, "cross": true, "delete": true, "desc": true, "distinct": true,
-	"div": true, "else": true, "end": true, "escape": true, "except": true, "fetch": true,
-	"filter": true, "for": true, "from": true, "full": true, "group": true, "having": true,
-	"ilike": true, "in": true, "inner": true, "insert": true, "intersect": true,
-	"into": true, "is": true, "isnull": true, "join": true, "lateral": true, "left": true, "like": true,
-	"limit": true, "mod": true, "natural": true, "not": true, "nulls": true,
-	"notnull": true, "offset": true, "on": true, "or": true, "order": true, "outer": true, "over": true,
-	"partition": true, "recursive": true, "regexp": true, "returning": true, "right": true,
-	"rlike": true, "select": true, "set": true, "similar": true, "table": true,
-	"then": true, "union": true, "update": true, "using": true, "values": true,
-	"when": true, "where": true, "window": true, "with": true, "within": true, "xor": true,
+// isKeyword reports whether the word w is not an operand: a ( after it
+// is not a function call, and a ~ after it is the unary operator.
+func isKeyword(w string) bool {
+	switch w {
+	case "all", "and", "as", "asc", "between", "by", "create", "cross", "delete", "desc",
+		"distinct", "div", "else", "end", "escape", "except", "fetch", "filter", "for", "from",
+		"full", "group", "having", "ilike", "in", "inner", "insert", "intersect", "into", "is",
+		"isnull", "join", "lateral", "left", "like", "limit", "mod", "natural", "not", "nulls",
+		"notnull", "offset", "on", "or", "order", "outer", "over", "partition", "recursive",
+		"regexp", "returning", "right", "rlike", "select", "set", "similar", "table", "then",
+		"union", "update", "using", "values", "when", "where", "window", "with", "within",
+		"xor":
+		return true
+	}
+	return false
 }
 
-// functionKeywords are keywords that are also function names when a (
-// follows: left(s, 2).
-var functionKeywords = map[string]bool{
-	"left": true, "right": true, "mod": true, "insert": true, "isnull": true,
+// isFunctionKeyword reports whether the keyword w is also a function
+// name when a ( follows: left(s, 2).
+func isFunctionKeyword(w string) bool {
+	switch w {
+	case "left", "right", "mod", "insert", "isnull":
+		return true
+	}
+	return false
 }
 
-// comparisonWords are keywords at PostgreSQL's comparison level or below
-// that mark the run after them as following a comparison (see opRun).
-var comparisonWords = map[string]bool{
-	"like": true, "ilike": true, "in": true, "between": true, "is": true,
-	"similar": true, "regexp": true, "rlike": true,
+// isComparisonWord reports whether the keyword w is at PostgreSQL's
+// comparison level or below, so the run after it follows a comparison
+// (see opRun).
+func isComparisonWord(w string) bool {
+	switch w {
+	case "like", "ilike", "in", "between", "is", "similar", "regexp", "rlike":
+		return true
+	}
+	return false
 }
 
 // startsPrimary reports whether t starts an operand.
@@ -254,10 +277,10 @@ func (r *rewriter) startsPrimary(t *token) bool {
 	case tkPunct:
 		return t.text == "("
 	case tkWord:
-		if !keywords[t.text] {
+		if !isKeyword(t.text) {
 			return true
 		}
-		return functionKeywords[t.text] && r.sigIs(1, "(")
+		return isFunctionKeyword(t.text) && r.sigIs(1, "(")
 	}
 	return false
 }
@@ -367,6 +390,9 @@ func (r *rewriter) endRun(g *opRun, cmp bool) {
 func (r *rewriter) seq(stop func(*token) bool) error {
 	g := opRun{start: len(r.out)}
 	operand := false // the last significant token ended an operand
+	// orderItem is where the current ORDER BY item starts in r.out, -1
+	// outside ORDER BY; sawLimit tells whether this level had a LIMIT.
+	orderItem, sawLimit, prevWord := -1, false, ""
 	for {
 		r.skipSpace()
 		if r.i >= len(r.toks) || (stop != nil && stop(&r.toks[r.i])) {
@@ -379,25 +405,86 @@ func (r *rewriter) seq(stop func(*token) bool) error {
 				return err
 			}
 			operand = true
+			prevWord = ""
 			continue
 		}
 		var err error
 		switch t.kind {
 		case tkOp:
 			operand, err = r.operator(t, operand, &g)
+			prevWord = ""
 		case tkWord:
+			word := t.text
+			switch {
+			case word == "nulls" && orderItem >= 0 && (r.sigIs(1, "first") || r.sigIs(1, "last")):
+				r.endRun(&g, false)
+				r.nullsOrder(orderItem)
+				g.start = len(r.out)
+				operand = false
+				continue
+			case word == "offset" && !sawLimit:
+				// PostgreSQL allows OFFSET without LIMIT; MySQL does not.
+				r.skipSpace()
+				r.synth("LIMIT "+noLimit+" ", t.pos, tkWord)
+			case word == "limit":
+				sawLimit = true
+			}
 			err = r.keyword(t, &g)
 			operand = false
+			switch {
+			case word == "by" && prevWord == "order":
+				orderItem = len(r.out)
+			case word == "limit" || word == "offset" || word == "fetch" || word == "for" ||
+				word == "union" || word == "intersect" || word == "except":
+				orderItem = -1
+			}
+			if word == "limit" && r.sigIs(0, "all") {
+				// LIMIT ALL is no limit.
+				r.dropSpace()
+				all := &r.toks[r.i]
+				r.i++
+				r.synth(" "+noLimit, all.pos, tkNumber)
+			}
+			prevWord = word
 		default:
 			r.endRun(&g, false)
 			r.take()
 			g.start = len(r.out)
 			operand = false
+			if t.is(",") && orderItem >= 0 {
+				orderItem = len(r.out)
+			}
+			prevWord = ""
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// noLimit is the LIMIT count that stands for no limit (LIMIT ALL, OFFSET
+// without LIMIT); the binder reads it as none.
+const noLimit = "18446744073709551615"
+
+// nullsOrder rewrites the ORDER BY item that starts at r.out[start] and
+// is followed by NULLS FIRST|LAST to sluice_nulls_first(item) [ASC|DESC]
+// (or sluice_nulls_last), which MySQL's grammar can carry.
+func (r *rewriter) nullsOrder(start int) {
+	nulls := r.sig(0)
+	which := r.sig(1)
+	r.i = r.sigIndex(1) + 1
+	end := len(r.out)
+	for k := end - 1; k >= start; k-- {
+		if r.out[k].kind == tkSpace {
+			continue
+		}
+		if r.out[k].kind == tkWord && (r.out[k].text == "asc" || r.out[k].text == "desc") {
+			end = k
+		}
+		break
+	}
+	r.insert(end, outTok{text: ") ", pos: which.pos, kind: tkPunct})
+	r.insert(start, outTok{text: " sluice_nulls_" + which.text + "(", pos: nulls.pos, kind: tkWord})
 }
 
 // keyword emits a keyword and checks the MySQL readings of PostgreSQL
@@ -427,12 +514,12 @@ func (r *rewriter) keyword(t *token, g *opRun) error {
 			return r.distinctFrom(t, g)
 		}
 	}
-	if comparisonWords[t.text] && g.distinct {
+	if isComparisonWord(t.text) && g.distinct {
 		return r.ambiguous(t, "IS DISTINCT FROM", strings.ToUpper(t.text))
 	}
 	r.endRun(g, false)
 	r.take()
-	r.endRun(g, comparisonWords[t.text])
+	r.endRun(g, isComparisonWord(t.text))
 	return nil
 }
 
@@ -578,7 +665,7 @@ func (r *rewriter) primary() error {
 		err = r.cast()
 	case t.kind == tkWord && t.text == "interval" && r.intervalFollows():
 		err = r.interval()
-	case t.kind == tkWord && typeStartWords[t.text] && r.typedLiteral():
+	case t.kind == tkWord && isTypeStart(t.text) && r.typedLiteral():
 		// rewritten
 	case t.kind == tkWord || t.kind == tkQIdent:
 		err = r.nameChain()
@@ -617,6 +704,146 @@ func (r *rewriter) primary() error {
 	return nil
 }
 
+// createTableHead returns the number of significant tokens up to and
+// including the ( of CREATE [TEMP] TABLE [IF NOT EXISTS] name (, or 0
+// when the statement does not start so.
+func (r *rewriter) createTableHead() int {
+	k := 0
+	word := func(ws ...string) bool {
+		for _, w := range ws {
+			if r.sigIs(k, w) {
+				k++
+				return true
+			}
+		}
+		return false
+	}
+	if !word("create") {
+		return 0
+	}
+	word("temp", "temporary", "unlogged")
+	if !word("table") {
+		return 0
+	}
+	if word("if") && !(word("not") && word("exists")) {
+		return 0
+	}
+	for {
+		t := r.sig(k)
+		if t == nil || (t.kind != tkWord && t.kind != tkQIdent) {
+			return 0
+		}
+		k++
+		if !word(".") {
+			break
+		}
+	}
+	if !word("(") {
+		return 0
+	}
+	return k
+}
+
+// isTableConstraintWord reports whether w starts an element of a column
+// list that is not a column definition.
+func isTableConstraintWord(w string) bool {
+	switch w {
+	case "constraint", "primary", "unique", "check", "foreign", "key", "index", "like",
+		"exclude":
+		return true
+	}
+	return false
+}
+
+// columnList rewrites the column definitions of a CREATE TABLE whose
+// head is the first n significant tokens: each column's PostgreSQL type
+// becomes the TiDB type that means the same (see tidbColumnType).
+func (r *rewriter) columnList(n int) error {
+	for range n {
+		r.take()
+	}
+	for {
+		t := r.sig(0)
+		switch {
+		case t == nil:
+			return nil
+		case t.is(")"):
+			r.take()
+			return nil
+		case t.kind == tkQIdent || (t.kind == tkWord && !isTableConstraintWord(t.text)):
+			r.take() // the column name
+			if err := r.columnType(); err != nil {
+				return err
+			}
+		}
+		if err := r.seq(stopAt(",", ")")); err != nil {
+			return err
+		}
+		if r.sigIs(0, ",") {
+			r.take()
+		}
+	}
+}
+
+// columnType rewrites a column's type where TiDB would reject it or read
+// it differently; other types are left to TiDB.
+func (r *rewriter) columnType() error {
+	save := r.i
+	t := r.sig(0)
+	typ, err := r.typeName()
+	if err != nil {
+		r.i = save
+		return nil // TiDB reports it
+	}
+	out, err := tidbColumnType(typ)
+	if err != nil {
+		e := r.errCode(sqlerr.FeatureNotSupported, t, "%v", err)
+		return e
+	}
+	if out == "" {
+		r.i = save
+		return nil
+	}
+	r.synth(" "+out, t.pos, tkWord)
+	return nil
+}
+
+// tidbColumnType returns the TiDB column type for a normalised
+// PostgreSQL type name where the two differ ("" where TiDB reads the
+// name as PostgreSQL does): MySQL's REAL is a double and its FLOAT a
+// single, TiDB knows no TIMESTAMP WITHOUT TIME ZONE and no VARCHAR
+// without a length.
+func tidbColumnType(typ string) (string, error) {
+	base, mods := typ, ""
+	if i := strings.IndexByte(typ, '('); i >= 0 {
+		j := strings.IndexByte(typ, ')')
+		base, mods = strings.TrimSpace(typ[:i]+typ[j+1:]), typ[i:j+1]
+	}
+	switch base {
+	case "real", "float4":
+		return "FLOAT", nil
+	case "float8", "double precision":
+		return "DOUBLE", nil
+	case "float":
+		if p, err := strconv.Atoi(strings.Trim(mods, "()")); err == nil && p >= 1 && p <= 24 {
+			return "FLOAT", nil
+		}
+		return "DOUBLE", nil
+	case "timestamp", "timestamp without time zone":
+		return "TIMESTAMP" + mods, nil
+	case "timestamptz", "timestamp with time zone":
+		return "", errors.New("type timestamp with time zone is not supported")
+	case "varchar", "character varying", "char varying":
+		if mods == "" {
+			return "TEXT", nil
+		}
+		return "VARCHAR" + mods, nil
+	case "serial", "serial2", "serial4", "serial8", "smallserial", "bigserial":
+		return "", fmt.Errorf("type %s is not supported", base)
+	}
+	return "", nil
+}
+
 // tooLongForTiDB reports whether a number without an exponent has more
 // digits than the TiDB parser's decimal holds (9 words of 9 digits for
 // the integer and fraction parts; it panics beyond). Such a literal goes
@@ -645,6 +872,14 @@ func (r *rewriter) group() error {
 // nameChain rewrites a name, a dotted chain of names (a.b."C", t.*) and
 // a function call on it.
 func (r *rewriter) nameChain() error {
+	if t := r.sig(0); t.kind == tkWord && t.text == "concat" && r.sigIs(1, "(") {
+		// TiDB parses a || b as concat(a, b); the user's concat() gets
+		// its own name so the binder can tell the two apart.
+		r.skipSpace()
+		r.i++
+		r.synth("sluice_concat", t.pos, tkWord)
+		return r.group()
+	}
 	r.take()
 	for r.sigIs(0, ".") {
 		n := r.sig(1)
@@ -742,16 +977,17 @@ func (r *rewriter) cast() error {
 	return nil
 }
 
-// typeStartWords are the words a typed literal (int8 '5', DATE '...')
-// may start with.
-var typeStartWords = map[string]bool{
-	"bigint": true, "bit": true, "bool": true, "boolean": true, "bytea": true, "char": true,
-	"character": true, "date": true, "dec": true, "decimal": true, "double": true,
-	"float": true, "float4": true, "float8": true, "int": true, "int2": true, "int4": true,
-	"int8": true, "integer": true, "json": true, "jsonb": true, "name": true,
-	"national": true, "nchar": true, "numeric": true, "real": true, "smallint": true,
-	"text": true, "time": true, "timestamp": true, "timestamptz": true, "timetz": true,
-	"uuid": true, "varchar": true,
+// isTypeStart reports whether a typed literal (int8 '5', DATE '...')
+// may start with the word w.
+func isTypeStart(w string) bool {
+	switch w {
+	case "bigint", "bit", "bool", "boolean", "bytea", "char", "character", "date", "dec",
+		"decimal", "double", "float", "float4", "float8", "int", "int2", "int4", "int8",
+		"integer", "json", "jsonb", "name", "national", "nchar", "numeric", "real", "smallint",
+		"text", "time", "timestamp", "timestamptz", "timetz", "uuid", "varchar":
+		return true
+	}
+	return false
 }
 
 // typedLiteral rewrites type 'literal' to sluice_cast('literal', 'type')
@@ -889,11 +1125,14 @@ func (r *rewriter) typeModifiers() (string, error) {
 	}
 }
 
-// intervalUnits are the units INTERVAL 'n' unit and INTERVAL n unit
-// take (MySQL's simple units; PostgreSQL's field keywords).
-var intervalUnits = map[string]bool{
-	"microsecond": true, "second": true, "minute": true, "hour": true,
-	"day": true, "week": true, "month": true, "year": true,
+// isIntervalUnit reports whether w is a unit of INTERVAL 'n' unit and
+// INTERVAL n unit (MySQL's simple units; PostgreSQL's field keywords).
+func isIntervalUnit(w string) bool {
+	switch w {
+	case "microsecond", "second", "minute", "hour", "day", "week", "month", "year":
+		return true
+	}
+	return false
 }
 
 // intervalFollows reports whether the INTERVAL at r.i is followed by a
@@ -931,7 +1170,7 @@ func (r *rewriter) interval() error {
 	if lit.kind == tkNumber {
 		text = sign + lit.text
 	}
-	if u := r.sig(0); u != nil && u.kind == tkWord && intervalUnits[u.text] {
+	if u := r.sig(0); u != nil && u.kind == tkWord && isIntervalUnit(u.text) {
 		if r.sigIs(1, "to") {
 			return r.errCode(sqlerr.FeatureNotSupported, r.sig(1), "interval field ranges (%s TO ...) are not supported", strings.ToUpper(u.text))
 		}

@@ -111,6 +111,15 @@ func frontStatement(word string) frontParseFunc {
 func parseSet(_ *Parser, c *cursor) (SluiceStmt, error) {
 	c.next() // SET
 	s := &SetStmt{}
+	switch {
+	case c.isWord("session", "authorization"), c.isWord("role") && !c.followedByAssign(1):
+		return nil, c.st.featureErr(c.peek(), "SET ROLE and SET SESSION AUTHORIZATION are not supported")
+	case c.accept("session", "characteristics"):
+		if err := c.expect("as", "transaction"); err != nil {
+			return nil, err
+		}
+		return s, setTransaction(c, s, "default_transaction_")
+	}
 	if c.accept("local") {
 		s.Local = true
 	} else {
@@ -135,14 +144,6 @@ func parseSet(_ *Parser, c *cursor) (SluiceStmt, error) {
 		c.next()
 		s.Local = true
 		return s, setTransaction(c, s, "transaction_")
-	case c.isWord("characteristics") && !c.followedByAssign(1):
-		if s.Local || !c.isWord("characteristics", "as", "transaction") {
-			return nil, c.errNext()
-		}
-		c.accept("characteristics", "as", "transaction")
-		return s, setTransaction(c, s, "default_transaction_")
-	case c.isWord("role") && !c.followedByAssign(1), c.isWord("session", "authorization"):
-		return nil, c.st.featureErr(c.peek(), "SET ROLE and SET SESSION AUTHORIZATION are not supported")
 	}
 	name, err := settingName(c)
 	if err != nil {

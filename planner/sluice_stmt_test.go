@@ -139,6 +139,8 @@ func TestParseFrontStatementErrors(t *testing.T) {
 		{"SET a parameter", "SET x = $1", sqlerr.SyntaxError, 9, `syntax error at or near "$1"`},
 		{"SET GLOBAL in MySQL's form", "SET GLOBAL x = 1", sqlerr.SyntaxError, 12, `syntax error at or near "x"`},
 		{"SET ROLE", "SET ROLE admin", sqlerr.FeatureNotSupported, 5, "SET ROLE and SET SESSION AUTHORIZATION are not supported"},
+		{"SET SESSION AUTHORIZATION", "SET SESSION AUTHORIZATION admin", sqlerr.FeatureNotSupported, 5, "SET ROLE and SET SESSION AUTHORIZATION are not supported"},
+		{"SET CHARACTERISTICS without SESSION", "SET CHARACTERISTICS AS TRANSACTION READ ONLY", sqlerr.SyntaxError, 21, `syntax error at or near "AS"`},
 		{"SHOW with junk after the name", "SHOW COLUMNS FROM t", sqlerr.SyntaxError, 14, `syntax error at or near "FROM"`},
 		{"SHOW nothing", "SHOW", sqlerr.SyntaxError, 5, "syntax error at end of input"},
 		{"DESCRIBE two tables", "DESCRIBE a b", sqlerr.SyntaxError, 12, `syntax error at or near "b"`},

@@ -100,7 +100,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopped.Do(func() {
 		err := s.wire.Shutdown(ctx)
 		_ = s.ln.Close()
-		if serr := <-s.served; serr != nil && !errors.Is(serr, net.ErrClosed) {
+		if serr := <-s.served; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, pgwire.ErrServerClosed) {
 			err = errors.Join(err, serr)
 		}
 		if cerr := s.cat.Close(); cerr != nil {

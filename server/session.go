@@ -121,26 +121,29 @@ func (s *session) Close() error { return nil }
 // statements of a multi-statement string are bound when each runs, since
 // an earlier one may create what a later one reads.
 func (s *session) Prepare(_ context.Context, sql string, paramTypes []sqltypes.Type) ([]pgwire.Statement, error) {
+	if s.tx == txFailed {
+		// Parse errors are reported as such; everything else waits for
+		// the transaction to end (see Execute).
+		if _, err := s.parser.Parse(sql); err != nil {
+			return nil, err
+		}
+	}
 	parsed, err := s.parser.Parse(sql)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(err)
 	}
 	out := make([]pgwire.Statement, len(parsed))
 	for i, p := range parsed {
 		st := &statement{s: s, parsed: p, declared: paramTypes}
 		if len(parsed) == 1 {
-			if err := st.bind(); err != nil {
-				return nil, withPosition(err, p)
+			if err := st.bind(); err != nil && s.tx != txFailed {
+				return nil, s.fail(err)
 			}
 		}
 		out[i] = st
 	}
 	return out, nil
 }
-
-// withPosition leaves errors as they are; positions of bind errors are
-// not tracked yet.
-func withPosition(err error, _ planner.Parsed) error { return err }
 
 func (s *session) setting(name string) (string, bool) {
 	v, ok := s.settings[strings.ToLower(name)]
@@ -207,18 +210,18 @@ func (st *statement) Fields() []pgwire.Field {
 // preparation) so that now() is the statement's start and DDL since
 // preparation is seen.
 func (st *statement) Execute(ctx context.Context, params []any) (pgwire.Result, error) {
-	if err := st.bind(); err != nil {
-		return nil, st.s.fail(err)
-	}
-	stmt := st.bound.Stmt
 	s := st.s
 	if s.tx == txFailed {
-		if t, ok := stmt.(*plan.Txn); ok && t.Kind != plan.TxnBegin {
+		if t, ok := st.parsed.Stmt.(*planner.TxnStmt); ok && t.Kind != "begin" {
 			s.tx = txIdle
 			return tagResult("ROLLBACK"), nil
 		}
 		return nil, sqlerr.New("25P02", "current transaction is aborted, commands ignored until end of transaction block")
 	}
+	if err := st.bind(); err != nil {
+		return nil, s.fail(err)
+	}
+	stmt := st.bound.Stmt
 	switch stmt := stmt.(type) {
 	case *plan.Empty:
 		return tagResult(""), nil
@@ -240,7 +243,22 @@ func (st *statement) Execute(ctx context.Context, params []any) (pgwire.Result, 
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	return res, nil
+	return &sessionResult{Result: res, s: s}, nil
+}
+
+// sessionResult marks the transaction failed when producing rows fails.
+type sessionResult struct {
+	*exec.Result
+	s *session
+}
+
+// Next implements pgwire.Result.
+func (r *sessionResult) Next(ctx context.Context) (arrow.Record, error) {
+	rec, err := r.Result.Next(ctx)
+	if err != nil {
+		return nil, r.s.fail(err)
+	}
+	return rec, nil
 }
 
 // fail records an error inside a transaction block.

@@ -1,6 +1,7 @@
 package sqltypes
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -202,14 +203,16 @@ func onRoundingBound(f float64, bitSize int, digits, exp string) bool {
 // fraction trimmed, and " BC" for years before 1 AD.
 func AppendTimestamp(buf []byte, ts time.Time) []byte {
 	ts = ts.UTC()
-	year, bc := pgYear(ts.Year())
-	buf = appendDateParts(buf, year, int(ts.Month()), ts.Day())
+	y, month, day := ts.Date()
+	hour, minute, sec := ts.Clock()
+	year, bc := pgYear(y)
+	buf = appendDateParts(buf, year, int(month), day)
 	buf = append(buf, ' ')
-	buf = appendPad2(buf, int64(ts.Hour()))
+	buf = appendPad2(buf, int64(hour))
 	buf = append(buf, ':')
-	buf = appendPad2(buf, int64(ts.Minute()))
+	buf = appendPad2(buf, int64(minute))
 	buf = append(buf, ':')
-	buf = appendPad2(buf, int64(ts.Second()))
+	buf = appendPad2(buf, int64(sec))
 	buf = appendFraction(buf, int64(ts.Nanosecond()/1000))
 	if bc {
 		buf = append(buf, " BC"...)
@@ -220,9 +223,9 @@ func AppendTimestamp(buf []byte, ts time.Time) []byte {
 // AppendDate appends the date of d (read in UTC) as "2006-01-02", with
 // " BC" for years before 1 AD.
 func AppendDate(buf []byte, d time.Time) []byte {
-	d = d.UTC()
-	year, bc := pgYear(d.Year())
-	buf = appendDateParts(buf, year, int(d.Month()), d.Day())
+	y, month, day := d.UTC().Date()
+	year, bc := pgYear(y)
+	buf = appendDateParts(buf, year, int(month), day)
 	if bc {
 		buf = append(buf, " BC"...)
 	}
@@ -797,23 +800,36 @@ const (
 	ivTime       = ivHour | ivMinute | ivAllSeconds
 )
 
-// intervalUnits maps unit words (cut to ten letters, as PostgreSQL does)
-// to a field.
-var intervalUnits = map[string]int{
-	"c": ivCentury, "cent": ivCentury, "centuries": ivCentury, "century": ivCentury,
-	"d": ivDay, "day": ivDay, "days": ivDay,
-	"dec": ivDecade, "decade": ivDecade, "decades": ivDecade, "decs": ivDecade,
-	"h": ivHour, "hour": ivHour, "hours": ivHour, "hr": ivHour, "hrs": ivHour,
-	"m": ivMinute, "min": ivMinute, "mins": ivMinute, "minute": ivMinute, "minutes": ivMinute,
-	"microsecon": ivMicrosecond, "us": ivMicrosecond, "usec": ivMicrosecond,
-	"usecond": ivMicrosecond, "useconds": ivMicrosecond, "usecs": ivMicrosecond,
-	"mil": ivMillennium, "millennia": ivMillennium, "millennium": ivMillennium, "mils": ivMillennium,
-	"millisecon": ivMillisecond, "ms": ivMillisecond, "msec": ivMillisecond,
-	"msecond": ivMillisecond, "mseconds": ivMillisecond, "msecs": ivMillisecond,
-	"mon": ivMonth, "mons": ivMonth, "month": ivMonth, "months": ivMonth,
-	"s": ivSecond, "sec": ivSecond, "second": ivSecond, "seconds": ivSecond, "secs": ivSecond,
-	"w": ivWeek, "week": ivWeek, "weeks": ivWeek,
-	"y": ivYear, "year": ivYear, "years": ivYear, "yr": ivYear, "yrs": ivYear,
+// intervalUnit returns the field a unit word (cut to ten letters, as
+// PostgreSQL does) names.
+func intervalUnit(word string) (int, bool) {
+	switch word {
+	case "c", "cent", "centuries", "century":
+		return ivCentury, true
+	case "d", "day", "days":
+		return ivDay, true
+	case "dec", "decade", "decades", "decs":
+		return ivDecade, true
+	case "h", "hour", "hours", "hr", "hrs":
+		return ivHour, true
+	case "m", "min", "mins", "minute", "minutes":
+		return ivMinute, true
+	case "microsecon", "us", "usec", "usecond", "useconds", "usecs":
+		return ivMicrosecond, true
+	case "mil", "millennia", "millennium", "mils":
+		return ivMillennium, true
+	case "millisecon", "ms", "msec", "msecond", "mseconds", "msecs":
+		return ivMillisecond, true
+	case "mon", "mons", "month", "months":
+		return ivMonth, true
+	case "s", "sec", "second", "seconds", "secs":
+		return ivSecond, true
+	case "w", "week", "weeks":
+		return ivWeek, true
+	case "y", "year", "years", "yr", "yrs":
+		return ivYear, true
+	}
+	return 0, false
 }
 
 // ivToken is one field of an interval string.
@@ -962,7 +978,7 @@ func (a *ivAccum) add(f int, val int64, frac float64) error {
 	return fmt.Errorf("interval field %d unknown", f)
 }
 
-func (a *ivAccum) interval(s string) (Interval, error) {
+func (a *ivAccum) interval() (Interval, error) {
 	months := int64(a.years)*12 + int64(a.months)
 	if months < math.MinInt32 || months > math.MaxInt32 {
 		return Interval{}, sqlerr.New(sqlerr.DatetimeFieldOverflow, "interval out of range")
@@ -982,12 +998,12 @@ func parseInterval(s string) (Interval, error) {
 	w := trimSpace(s)
 	if strings.HasPrefix(w, "P") {
 		a, err := parseISOInterval(w[1:])
-		if err == errIvSyntax {
+		if errors.Is(err, errIvSyntax) {
 			return Interval{}, syntax()
 		} else if err != nil {
 			return Interval{}, overflow()
 		}
-		return a.interval(s)
+		return a.interval()
 	}
 	toks, ok := tokenizeInterval(w)
 	if !ok || len(toks) == 0 {
@@ -1012,7 +1028,7 @@ func parseInterval(s string) (Interval, error) {
 				body = body[1:]
 			}
 			us, err := parseIntervalTime(body)
-			if err == errIvSyntax {
+			if errors.Is(err, errIvSyntax) {
 				return Interval{}, syntax()
 			} else if err != nil {
 				return Interval{}, overflow()
@@ -1032,7 +1048,7 @@ func parseInterval(s string) (Interval, error) {
 				unit = ivSecond
 			}
 			val, frac, months, err := parseIntervalNumber(tok.text)
-			if err == errIvSyntax {
+			if errors.Is(err, errIvSyntax) {
 				return Interval{}, syntax()
 			} else if err != nil {
 				return Interval{}, overflow()
@@ -1061,7 +1077,7 @@ func parseInterval(s string) (Interval, error) {
 				unit = -1 // a number right before "ago" has no unit
 				continue
 			}
-			f, ok := intervalUnits[tok.text]
+			f, ok := intervalUnit(tok.text)
 			if !ok {
 				return Interval{}, syntax()
 			}
@@ -1082,12 +1098,12 @@ func parseInterval(s string) (Interval, error) {
 		}
 		a.us, a.days, a.months, a.years = -a.us, -a.days, -a.months, -a.years
 	}
-	return a.interval(s)
+	return a.interval()
 }
 
 // errIvSyntax marks malformed input while parsing an interval; other
 // errors from the helpers mean a field overflowed.
-var errIvSyntax = fmt.Errorf("interval syntax")
+var errIvSyntax = errors.New("interval syntax")
 
 // tokenizeInterval splits an interval string into numbers (with an
 // optional sign, fraction or "-months" part), times (with a colon) and

@@ -56,6 +56,9 @@ func fixedResult(t sqltypes.Type, n int, vbuf *memory.Buffer, nulls int, buf *me
 func intArith[T sint](op byte, t sqltypes.Type) kernel {
 	return func(c *call) (arrow.Array, error) {
 		a, b := fixedColOf[T](c.args[0], t), fixedColOf[T](c.args[1], t)
+		if a.isConst() && (op == '+' || op == '*') {
+			a, b = b, a
+		}
 		vbuf, nulls := argValidity(c)
 		ok := bitsOfBuf(vbuf)
 		buf, out := allocFixed[T](c.st.mem, c.n)
@@ -76,13 +79,36 @@ func intArith[T sint](op byte, t sqltypes.Type) kernel {
 	}
 }
 
+// The loops below have a fast shape for a column and a column or a
+// constant on the right (the kernels move a constant left operand of a
+// commutative operator to the right), and a general one reading through
+// col.at for the rest.
+
 func addInt[T sint](a, b col[T], out []T, ok bitmap, t sqltypes.Type) error {
 	var acc T
-	for i := range out {
-		x, y := a.at(i), b.at(i)
-		r := x + y
-		out[i] = r
-		acc |= (x ^ r) & (y ^ r)
+	switch {
+	case !a.isConst() && !b.isConst():
+		va, vb := a.v[:len(out)], b.v[:len(out)]
+		for i, x := range va {
+			y := vb[i]
+			r := x + y
+			out[i] = r
+			acc |= (x ^ r) & (y ^ r)
+		}
+	case !a.isConst():
+		va, y := a.v[:len(out)], b.v[0]
+		for i, x := range va {
+			r := x + y
+			out[i] = r
+			acc |= (x ^ r) & (y ^ r)
+		}
+	default:
+		for i := range out {
+			x, y := a.at(i), b.at(i)
+			r := x + y
+			out[i] = r
+			acc |= (x ^ r) & (y ^ r)
+		}
 	}
 	if acc >= 0 {
 		return nil
@@ -98,11 +124,29 @@ func addInt[T sint](a, b col[T], out []T, ok bitmap, t sqltypes.Type) error {
 
 func subInt[T sint](a, b col[T], out []T, ok bitmap, t sqltypes.Type) error {
 	var acc T
-	for i := range out {
-		x, y := a.at(i), b.at(i)
-		r := x - y
-		out[i] = r
-		acc |= (x ^ y) & (x ^ r)
+	switch {
+	case !a.isConst() && !b.isConst():
+		va, vb := a.v[:len(out)], b.v[:len(out)]
+		for i, x := range va {
+			y := vb[i]
+			r := x - y
+			out[i] = r
+			acc |= (x ^ y) & (x ^ r)
+		}
+	case !a.isConst():
+		va, y := a.v[:len(out)], b.v[0]
+		for i, x := range va {
+			r := x - y
+			out[i] = r
+			acc |= (x ^ y) & (x ^ r)
+		}
+	default:
+		for i := range out {
+			x, y := a.at(i), b.at(i)
+			r := x - y
+			out[i] = r
+			acc |= (x ^ y) & (x ^ r)
+		}
 	}
 	if acc >= 0 {
 		return nil
@@ -116,15 +160,34 @@ func subInt[T sint](a, b col[T], out []T, ok bitmap, t sqltypes.Type) error {
 	return nil
 }
 
+// mulInt multiplies in 64 bits and checks the product fits T; bigint
+// products are checked on their 128-bit high word.
 func mulInt[T sint](a, b col[T], out []T, ok bitmap, t sqltypes.Type) error {
 	if t.Kind == sqltypes.KindInt64 {
 		return mulInt64(any(a).(col[int64]), any(b).(col[int64]), any(out).([]int64), ok, t)
 	}
 	var bad uint8
-	for i := range out {
-		r := int64(a.at(i)) * int64(b.at(i))
-		out[i] = T(r)
-		bad |= b2u8(int64(T(r)) != r)
+	switch {
+	case !a.isConst() && !b.isConst():
+		va, vb := a.v[:len(out)], b.v[:len(out)]
+		for i, x := range va {
+			r := int64(x) * int64(vb[i])
+			out[i] = T(r)
+			bad |= b2u8(int64(T(r)) != r)
+		}
+	case !a.isConst():
+		va, y := a.v[:len(out)], int64(b.v[0])
+		for i, x := range va {
+			r := int64(x) * y
+			out[i] = T(r)
+			bad |= b2u8(int64(T(r)) != r)
+		}
+	default:
+		for i := range out {
+			r := int64(a.at(i)) * int64(b.at(i))
+			out[i] = T(r)
+			bad |= b2u8(int64(T(r)) != r)
+		}
 	}
 	if bad == 0 {
 		return nil
@@ -140,10 +203,27 @@ func mulInt[T sint](a, b col[T], out []T, ok bitmap, t sqltypes.Type) error {
 
 func mulInt64(a, b col[int64], out []int64, ok bitmap, t sqltypes.Type) error {
 	var bad uint8
-	for i := range out {
-		hi, lo := mul64x64(a.at(i), b.at(i))
-		out[i] = int64(lo)
-		bad |= b2u8(hi != int64(lo)>>63)
+	switch {
+	case !a.isConst() && !b.isConst():
+		va, vb := a.v[:len(out)], b.v[:len(out)]
+		for i, x := range va {
+			hi, lo := mul64x64(x, vb[i])
+			out[i] = int64(lo)
+			bad |= b2u8(hi != int64(lo)>>63)
+		}
+	case !a.isConst():
+		va, y := a.v[:len(out)], b.v[0]
+		for i, x := range va {
+			hi, lo := mul64x64(x, y)
+			out[i] = int64(lo)
+			bad |= b2u8(hi != int64(lo)>>63)
+		}
+	default:
+		for i := range out {
+			hi, lo := mul64x64(a.at(i), b.at(i))
+			out[i] = int64(lo)
+			bad |= b2u8(hi != int64(lo)>>63)
+		}
 	}
 	if bad == 0 {
 		return nil
@@ -200,44 +280,58 @@ func modInt[T sint](a, b col[T], out []T, ok bitmap) error {
 func floatArith[F float](op byte, t sqltypes.Type) kernel {
 	return func(c *call) (arrow.Array, error) {
 		a, b := fixedColOf[F](c.args[0], t), fixedColOf[F](c.args[1], t)
+		if a.isConst() && (op == '+' || op == '*') {
+			a, b = b, a
+		}
 		vbuf, nulls := argValidity(c)
 		ok := bitsOfBuf(vbuf)
 		buf, out := allocFixed[F](c.st.mem, c.n)
 		var bad uint8
-		switch op {
-		case '+':
+		if a.isConst() {
+			// a constant minus, over or modulo a column: the general loop
 			for i := range out {
 				x, y := a.at(i), b.at(i)
-				r := x + y
+				r, _ := floatOp(op, x, y)
 				out[i] = r
-				bad |= b2u8(isInf(r) && !isInf(x) && !isInf(y))
+				bad |= b2u8(floatCheck(op, x, y, r) != nil)
 			}
-		case '-':
-			for i := range out {
-				x, y := a.at(i), b.at(i)
-				r := x - y
-				out[i] = r
-				bad |= b2u8(isInf(r) && !isInf(x) && !isInf(y))
-			}
-		case '*':
-			for i := range out {
-				x, y := a.at(i), b.at(i)
-				r := x * y
-				out[i] = r
-				bad |= b2u8((isInf(r) && !isInf(x) && !isInf(y)) || (r == 0 && x != 0 && y != 0))
-			}
-		case '/':
-			for i := range out {
-				x, y := a.at(i), b.at(i)
-				r := x / y
-				out[i] = r
-				bad |= b2u8(y == 0 || (isInf(r) && !isInf(x)) || (r == 0 && x != 0 && !isInf(y)))
-			}
-		case '%':
-			for i := range out {
-				x, y := a.at(i), b.at(i)
-				out[i] = F(math.Mod(float64(x), float64(y)))
-				bad |= b2u8(y == 0)
+		} else {
+			va, vb, mb := a.v[:len(out)], b.v, b.m
+			switch op {
+			case '+':
+				for i, x := range va {
+					y := vb[i&mb]
+					r := x + y
+					out[i] = r
+					bad |= b2u8(isInf(r) && !isInf(x) && !isInf(y))
+				}
+			case '-':
+				for i, x := range va {
+					y := vb[i&mb]
+					r := x - y
+					out[i] = r
+					bad |= b2u8(isInf(r) && !isInf(x) && !isInf(y))
+				}
+			case '*':
+				for i, x := range va {
+					y := vb[i&mb]
+					r := x * y
+					out[i] = r
+					bad |= b2u8((isInf(r) && !isInf(x) && !isInf(y)) || (r == 0 && x != 0 && y != 0))
+				}
+			case '/':
+				for i, x := range va {
+					y := vb[i&mb]
+					r := x / y
+					out[i] = r
+					bad |= b2u8(y == 0 || (isInf(r) && !isInf(x)) || (r == 0 && x != 0 && !isInf(y)))
+				}
+			case '%':
+				for i, x := range va {
+					y := vb[i&mb]
+					out[i] = F(math.Mod(float64(x), float64(y)))
+					bad |= b2u8(y == 0)
+				}
 			}
 		}
 		var err error
@@ -252,6 +346,23 @@ func floatArith[F float](op byte, t sqltypes.Type) kernel {
 		}
 		return fixedResult(t, c.n, vbuf, nulls, buf, err)
 	}
+}
+
+// floatOp computes x op y.
+func floatOp[F float](op byte, x, y F) (F, bool) {
+	switch op {
+	case '+':
+		return x + y, true
+	case '-':
+		return x - y, true
+	case '*':
+		return x * y, true
+	case '/':
+		return x / y, true
+	case '%':
+		return F(math.Mod(float64(x), float64(y))), true
+	}
+	return 0, false
 }
 
 // floatCheck returns PostgreSQL's error, if any, for r = x op y.

@@ -98,6 +98,11 @@ func numCastTo[S, D num](from, to sqltypes.Type, minD float64) kernel {
 		buf, out := allocFixed[D](c.st.mem, c.n)
 		var err error
 		switch {
+		case !x.isConst() && (from.IsInteger() || from.Kind == sqltypes.KindFloat32) && !numCastFails(from, to):
+			// widening: every value fits
+			for i, v := range x.v[:len(out)] {
+				out[i] = D(v)
+			}
 		case from.IsInteger() && to.IsInteger():
 			var bad uint8
 			for i := range out {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
-	"github.com/sluice-sql/sluice/planner/plan"
 )
 
 type castCase struct {
@@ -143,5 +142,3 @@ func TestCastsThatChangeNothingAreDropped(t *testing.T) {
 		t.Fatalf("got %T, want the column itself", p.root)
 	}
 }
-
-var _ plan.Expr = (*plan.Cast)(nil)

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"math/bits"
 
@@ -150,66 +151,136 @@ func boolColOf(v vec, n int) col[uint8] {
 }
 
 // cmpOrdered compares with Go's operators; for strings that is bytewise.
+// A column against a constant or a column runs in 64-row chunks that
+// build a word of result bits in a register.
 func cmpOrdered[T cmp.Ordered](op cmpOp, a, b col[T], n int, out []byte) {
-	for i := 0; i < n; i += 8 {
-		m := min(8, n-i)
-		var w uint8
-		switch op {
-		case opEQ:
-			for j := 0; j < m; j++ {
-				w |= b2u8(a.at(i+j) == b.at(i+j)) << j
+	switch {
+	case !a.isConst() && b.isConst():
+		v, c := a.v[:n], b.v[0]
+		for base := 0; base < n; base += 64 {
+			ch := v[base:min(base+64, n)]
+			var w uint64
+			switch op {
+			case opEQ:
+				for j, x := range ch {
+					w |= uint64(b2u8(x == c)) << j
+				}
+			case opNE:
+				for j, x := range ch {
+					w |= uint64(b2u8(x != c)) << j
+				}
+			case opLT:
+				for j, x := range ch {
+					w |= uint64(b2u8(x < c)) << j
+				}
+			case opLE:
+				for j, x := range ch {
+					w |= uint64(b2u8(x <= c)) << j
+				}
+			case opGT:
+				for j, x := range ch {
+					w |= uint64(b2u8(x > c)) << j
+				}
+			case opGE:
+				for j, x := range ch {
+					w |= uint64(b2u8(x >= c)) << j
+				}
 			}
-		case opNE:
-			for j := 0; j < m; j++ {
-				w |= b2u8(a.at(i+j) != b.at(i+j)) << j
-			}
-		case opLT:
-			for j := 0; j < m; j++ {
-				w |= b2u8(a.at(i+j) < b.at(i+j)) << j
-			}
-		case opLE:
-			for j := 0; j < m; j++ {
-				w |= b2u8(a.at(i+j) <= b.at(i+j)) << j
-			}
-		case opGT:
-			for j := 0; j < m; j++ {
-				w |= b2u8(a.at(i+j) > b.at(i+j)) << j
-			}
-		case opGE:
-			for j := 0; j < m; j++ {
-				w |= b2u8(a.at(i+j) >= b.at(i+j)) << j
-			}
+			putWord(out, base, len(ch), w)
 		}
-		out[i>>3] = w
+	case !a.isConst() && !b.isConst():
+		va, vb := a.v[:n], b.v[:n]
+		for base := 0; base < n; base += 64 {
+			ca, cb := va[base:min(base+64, n)], vb[base:min(base+64, n)]
+			cb = cb[:len(ca)]
+			var w uint64
+			switch op {
+			case opEQ:
+				for j, x := range ca {
+					w |= uint64(b2u8(x == cb[j])) << j
+				}
+			case opNE:
+				for j, x := range ca {
+					w |= uint64(b2u8(x != cb[j])) << j
+				}
+			case opLT:
+				for j, x := range ca {
+					w |= uint64(b2u8(x < cb[j])) << j
+				}
+			case opLE:
+				for j, x := range ca {
+					w |= uint64(b2u8(x <= cb[j])) << j
+				}
+			case opGT:
+				for j, x := range ca {
+					w |= uint64(b2u8(x > cb[j])) << j
+				}
+			case opGE:
+				for j, x := range ca {
+					w |= uint64(b2u8(x >= cb[j])) << j
+				}
+			}
+			putWord(out, base, len(ca), w)
+		}
+	default:
+		for i := 0; i < n; i++ {
+			out[i>>3] |= b2u8(cmpResult(op, cmp.Compare(a.at(i), b.at(i)))) << (i & 7)
+		}
+	}
+}
+
+// putWord stores the low k (at most 64) bits of w at bit base (a multiple
+// of 64) of out.
+func putWord(out []byte, base, k int, w uint64) {
+	o := out[base>>3:]
+	if k == 64 {
+		binary.LittleEndian.PutUint64(o, w)
+		return
+	}
+	for i := 0; i*8 < k; i++ {
+		o[i] = byte(w >> (8 * i))
 	}
 }
 
 // cmpFloat compares floats as PostgreSQL does: NaN equals NaN and is
 // greater than every other value.
 func cmpFloat[F float32 | float64](op cmpOp, a, b col[F], n int, out []byte) {
-	for i := 0; i < n; i += 8 {
-		m := min(8, n-i)
-		var w uint8
-		for j := 0; j < m; j++ {
-			x, y := a.at(i+j), b.at(i+j)
-			var r bool
-			switch op {
-			case opEQ:
-				r = x == y || (x != x && y != y)
-			case opNE:
-				r = !(x == y || (x != x && y != y))
-			case opLT:
-				r = x < y || (x == x && y != y)
-			case opLE:
-				r = x <= y || y != y
-			case opGT:
-				r = x > y || (x != x && y == y)
-			case opGE:
-				r = x >= y || x != x
+	for base := 0; base < n; base += 64 {
+		k := min(64, n-base)
+		var w uint64
+		switch op {
+		case opEQ:
+			for j := 0; j < k; j++ {
+				x, y := a.at(base+j), b.at(base+j)
+				w |= uint64(b2u8(x == y || (x != x && y != y))) << j
 			}
-			w |= b2u8(r) << j
+		case opNE:
+			for j := 0; j < k; j++ {
+				x, y := a.at(base+j), b.at(base+j)
+				w |= uint64(b2u8(!(x == y || (x != x && y != y)))) << j
+			}
+		case opLT:
+			for j := 0; j < k; j++ {
+				x, y := a.at(base+j), b.at(base+j)
+				w |= uint64(b2u8(x < y || (x == x && y != y))) << j
+			}
+		case opLE:
+			for j := 0; j < k; j++ {
+				x, y := a.at(base+j), b.at(base+j)
+				w |= uint64(b2u8(x <= y || y != y)) << j
+			}
+		case opGT:
+			for j := 0; j < k; j++ {
+				x, y := a.at(base+j), b.at(base+j)
+				w |= uint64(b2u8(x > y || (x != x && y == y))) << j
+			}
+		case opGE:
+			for j := 0; j < k; j++ {
+				x, y := a.at(base+j), b.at(base+j)
+				w |= uint64(b2u8(x >= y || x != x)) << j
+			}
 		}
-		out[i>>3] = w
+		putWord(out, base, k, w)
 	}
 }
 

@@ -118,6 +118,13 @@ func (a *assembly) release() {
 	}
 }
 
+var (
+	_ node = (*caseNode)(nil)
+	_ node = (*coalesceNode)(nil)
+	_ node = (*nullifNode)(nil)
+	_ node = (*extremeNode)(nil)
+)
+
 // caseNode is the searched CASE.
 type caseNode struct {
 	whens []caseArm

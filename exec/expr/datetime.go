@@ -275,30 +275,33 @@ func resolveUnit(name string, special bool) (dateUnit, error) {
 	return u, nil
 }
 
-// unitsOf resolves the unit operand of a call once when it is constant,
-// else per row.
-func unitsOf(c *call, special bool) (func(i int) (dateUnit, error), error) {
-	if c.args[0].arr == nil {
-		u, err := resolveUnit(c.args[0].c.(string), special)
-		if err != nil {
-			return nil, err
-		}
-		return func(int) (dateUnit, error) { return u, nil }, nil
-	}
+// unitsOf resolves the unit operand of a call: once when it is constant,
+// else per row, and only for rows that need it (a bad unit is no error
+// for NULL timestamps).
+func unitsOf(c *call, special bool) func(i int) (dateUnit, error) {
 	names := textsOf(c.args[0])
-	return func(i int) (dateUnit, error) { return resolveUnit(names.at(i), special) }, nil
+	constant := c.args[0].arr == nil
+	var u dateUnit
+	var err error
+	resolved := false
+	return func(i int) (dateUnit, error) {
+		if constant && resolved {
+			return u, err
+		}
+		u, err = resolveUnit(names.at(i), special)
+		resolved = true
+		return u, err
+	}
 }
 
 // dateTruncKernel is date_trunc(unit, timestamp).
 func dateTruncKernel(c *call) (arrow.Array, error) {
-	unit, err := unitsOf(c, false)
-	if err != nil {
-		return nil, err
-	}
+	unit := unitsOf(c, false)
 	ts := fixedColOf[int64](c.args[1], sqltypes.Timestamp)
 	vbuf, nulls := argValidity(c)
 	ok := bitsOfBuf(vbuf)
 	buf, out := allocFixed[int64](c.st.mem, c.n)
+	var err error
 	for i := range out {
 		out[i] = 0
 		if !ok.get(i) {
@@ -378,10 +381,7 @@ func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 
 // extractKernel is extract(field, timestamp) as float64.
 func extractKernel(c *call) (arrow.Array, error) {
-	unit, err := unitsOf(c, true)
-	if err != nil {
-		return nil, err
-	}
+	unit := unitsOf(c, true)
 	ts := fixedColOf[int64](c.args[1], sqltypes.Timestamp)
 	return mapFloat64(c, func(i int) (float64, error) {
 		u, err := unit(i)

@@ -21,6 +21,8 @@ type inNode struct {
 	lit  *inSet // the set when the list holds only literals
 }
 
+var _ node = (*inNode)(nil)
+
 func (n *inNode) fallible() bool { return n.arg.fallible() }
 
 // inSet is a set of non-NULL values keyed by their physical form.

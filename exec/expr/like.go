@@ -179,11 +179,10 @@ func (m *likeMatcher) match(s string) bool {
 		last, segs = segs[len(segs)-1], segs[:len(segs)-1]
 	}
 	for _, seg := range segs {
-		start, end, ok := findSeg(seg, s, pos)
+		end, ok := findSeg(seg, s, pos)
 		if !ok {
 			return false
 		}
-		_ = start
 		pos = end
 	}
 	if m.anchorEnd {
@@ -235,60 +234,50 @@ func matchSegEnd(seg []likeUnit, s string) (int, bool) {
 	return j, true
 }
 
-// findSeg finds the leftmost match of seg in s at or after byte from.
-func findSeg(seg []likeUnit, s string, from int) (int, int, bool) {
+// findSeg finds the leftmost match of seg in s at or after byte from and
+// returns where it ends.
+func findSeg(seg []likeUnit, s string, from int) (int, bool) {
 	for i := from; i <= len(s); {
 		if len(seg) > 0 && !seg[0].any {
 			k := strings.Index(s[i:], seg[0].lit)
 			if k < 0 {
-				return 0, 0, false
+				return 0, false
 			}
 			i += k
 		}
 		if end, ok := matchSegAt(seg, s, i); ok {
-			return i, end, true
+			return end, true
 		}
 		if i == len(s) {
 			break
 		}
 		i += runeLen(s, i)
 	}
-	return 0, 0, false
+	return 0, false
 }
 
 // likeKernel is LIKE (ILIKE with fold). pre is the matcher of a literal
 // pattern compiled with the program (preErr its error), used when the
-// pattern argument is that constant.
+// pattern argument is that constant. A pattern is compiled, and its error
+// raised, only when a non-NULL row needs it.
 func likeKernel(fold bool, pre *likeMatcher, preErr error) kernel {
 	return func(c *call) (arrow.Array, error) {
 		s := textsOf(c.args[0])
-		var m *likeMatcher
-		switch p := c.args[1]; {
-		case p.arr == nil && (pre != nil || preErr != nil):
-			if preErr != nil {
-				if validSetOf(c.args).anyValid(c.n) {
-					return nil, preErr
-				}
-				return mapBool(c, func(int) (bool, error) { return false, nil })
-			}
-			m = pre
-		case p.arr == nil:
-			var err error
-			if m, err = compileLike(p.c.(string), fold); err != nil {
-				return nil, err
-			}
-		}
-		if m != nil {
-			return mapBool(c, func(i int) (bool, error) { return m.match(s.at(i)), nil })
-		}
 		pats := textsOf(c.args[1])
-		var lastPat string
+		constPat := c.args[1].arr == nil
 		var last *likeMatcher
+		var lastPat string
 		return mapBool(c, func(i int) (bool, error) {
 			p := pats.at(i)
-			if last == nil || p != lastPat {
+			if last == nil || (!constPat && p != lastPat) {
 				var err error
-				if last, err = compileLike(p, fold); err != nil {
+				switch {
+				case constPat && (pre != nil || preErr != nil):
+					last, err = pre, preErr
+				default:
+					last, err = compileLike(p, fold)
+				}
+				if err != nil {
 					return false, err
 				}
 				lastPat = p
@@ -296,16 +285,6 @@ func likeKernel(fold bool, pre *likeMatcher, preErr error) kernel {
 			return last.match(s.at(i)), nil
 		})
 	}
-}
-
-// anyValid reports whether some row in [0, n) is valid in every operand.
-func (s validSet) anyValid(n int) bool {
-	for i := 0; i < n; i++ {
-		if s.get(i) {
-			return true
-		}
-	}
-	return false
 }
 
 // compileRegex compiles a Go RE2 pattern, case-insensitive with fold; a
@@ -326,33 +305,21 @@ func compileRegex(pattern string, fold bool) (*regexp.Regexp, error) {
 func regexKernel(fold bool, pre *regexp.Regexp, preErr error) kernel {
 	return func(c *call) (arrow.Array, error) {
 		s := textsOf(c.args[0])
-		var re *regexp.Regexp
-		switch p := c.args[1]; {
-		case p.arr == nil && (pre != nil || preErr != nil):
-			if preErr != nil {
-				if validSetOf(c.args).anyValid(c.n) {
-					return nil, preErr
-				}
-				return mapBool(c, func(int) (bool, error) { return false, nil })
-			}
-			re = pre
-		case p.arr == nil:
-			var err error
-			if re, err = compileRegex(p.c.(string), fold); err != nil {
-				return nil, err
-			}
-		}
-		if re != nil {
-			return mapBool(c, func(i int) (bool, error) { return re.MatchString(s.at(i)), nil })
-		}
 		pats := textsOf(c.args[1])
-		var lastPat string
+		constPat := c.args[1].arr == nil
 		var last *regexp.Regexp
+		var lastPat string
 		return mapBool(c, func(i int) (bool, error) {
 			p := pats.at(i)
-			if last == nil || p != lastPat {
+			if last == nil || (!constPat && p != lastPat) {
 				var err error
-				if last, err = compileRegex(p, fold); err != nil {
+				switch {
+				case constPat && (pre != nil || preErr != nil):
+					last, err = pre, preErr
+				default:
+					last, err = compileRegex(p, fold)
+				}
+				if err != nil {
 					return false, err
 				}
 				lastPat = p

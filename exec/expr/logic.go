@@ -50,6 +50,14 @@ func boolArray(st *state, n int, val, valid []byte) arrow.Array {
 	return newArray(arrow.FixedWidthTypes.Boolean, n, vbuf, nulls, buf)
 }
 
+var (
+	_ node     = (*logicNode)(nil)
+	_ selecter = (*logicNode)(nil)
+	_ node     = (*isNullNode)(nil)
+	_ node     = (*boolTestNode)(nil)
+	_ node     = (*distinctNode)(nil)
+)
+
 // logicNode is AND (or OR, with or set) over two or more arguments, with
 // SQL's three-valued logic: AND is false if any argument is false, else
 // NULL if any is NULL, else true; OR is the dual. Arguments after the
@@ -201,21 +209,23 @@ func (n *logicNode) selectRows(st *state, b *batch, dst []int32) ([]int32, error
 		defer v.release()
 		return selectVec(v, b.n, dst), nil
 	}
-	cur, err := selectRows(st, n.args[0], b, dst)
+	start := len(dst)
+	dst, err := selectRows(st, n.args[0], b, dst)
 	if err != nil {
 		return dst, err
 	}
 	for _, a := range n.args[1:] {
+		cur := dst[start:]
 		switch {
 		case len(cur) == 0:
-			return cur, nil
+			return dst, nil
 		case len(cur) == b.n:
 			// every row so far: evaluate over the whole batch
-			cur, err = selectRows(st, a, b, cur[:0])
+			dst, err = selectRows(st, a, b, dst[:start])
 		case !a.fallible() && 2*len(cur) >= b.n:
 			var all []int32
 			all, err = selectRows(st, a, b, nil)
-			cur = intersectSorted(cur, all)
+			dst = dst[:start+len(intersectSorted(cur, all))]
 		default:
 			sub := b.sub(cur)
 			var local []int32
@@ -224,13 +234,13 @@ func (n *logicNode) selectRows(st *state, b *batch, dst []int32) ([]int32, error
 			for j, l := range local {
 				cur[j] = cur[l] // l >= j: compaction in place is safe
 			}
-			cur = cur[:len(local)]
+			dst = dst[:start+len(local)]
 		}
 		if err != nil {
 			return dst, err
 		}
 	}
-	return cur, nil
+	return dst, nil
 }
 
 // intersectSorted keeps the elements of a that are also in b, in place.

@@ -11,6 +11,13 @@ import (
 // function (NULL in, NULL out): operators, casts, string and math
 // functions. Their work is done by kernels.
 
+var (
+	_ node = (*constNode)(nil)
+	_ node = (*paramNode)(nil)
+	_ node = (*colNode)(nil)
+	_ node = (*funcNode)(nil)
+)
+
 // constNode is a literal.
 type constNode struct {
 	v any // normalized

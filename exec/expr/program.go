@@ -27,6 +27,7 @@ type Program struct {
 	root node
 	t    sqltypes.Type
 	cols []colUse
+	src  string // the plan expression, for messages
 }
 
 // colUse is a column the program reads, checked against each record.
@@ -44,7 +45,7 @@ func Compile(e plan.Expr) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{root: root, t: e.Type(), cols: c.cols}, nil
+	return &Program{root: root, t: e.Type(), cols: c.cols, src: e.String()}, nil
 }
 
 // Type is the SQL type of the program's result.
@@ -73,7 +74,15 @@ func (p *Program) Eval(ctx context.Context, env *Env, rec arrow.Record) (arrow.A
 		return nil, err
 	}
 	defer v.release()
-	return st.materialize(v, p.t, n)
+	arr, err := st.materialize(v, p.t, n)
+	if err != nil {
+		return nil, err
+	}
+	if want := p.t.Arrow(); !arrow.TypeEqual(arr.DataType(), want) || arr.Len() != n {
+		defer arr.Release()
+		return nil, sqlerr.New(sqlerr.InternalError, "expression %s produced %d values of type %s, want %d of %s", p.src, arr.Len(), arr.DataType(), n, want)
+	}
+	return arr, nil
 }
 
 // Select evaluates a boolean program over rec and returns the indexes of

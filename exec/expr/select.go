@@ -19,7 +19,10 @@ type cmpNode struct {
 	t  sqltypes.Type
 }
 
-var _ selecter = (*cmpNode)(nil)
+var (
+	_ node     = (*cmpNode)(nil)
+	_ selecter = (*cmpNode)(nil)
+)
 
 // selectRows implements selecter.
 func (n *cmpNode) selectRows(st *state, b *batch, dst []int32) ([]int32, error) {

@@ -230,6 +230,8 @@ func positionKernel(c *call) (arrow.Array, error) {
 	})
 }
 
+var _ node = (*concatNode)(nil)
+
 // concatNode is concat(text...): NULL arguments are skipped; never NULL.
 type concatNode struct {
 	args []node
@@ -287,12 +289,6 @@ func (n *concatNode) eval(st *state, b *batch) (vec, error) {
 	}
 	return vec{arr: bld.NewArray()}, nil
 }
-
-// castKernel helpers for text live in cast.go; the bitmaps used by LIKE
-// live in like.go.
-
-// charLen counts the characters of s.
-func charLen(s string) int { return utf8.RuneCountInString(s) }
 
 // truncateChars returns the first n characters of s.
 func truncateChars(s string, n int) string {

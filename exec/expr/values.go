@@ -362,29 +362,6 @@ func physValue(t sqltypes.Type, v any) any {
 	return v
 }
 
-// goValue is the inverse of physValue.
-func goValue(t sqltypes.Type, p any) any {
-	switch x := p.(type) {
-	case int16:
-		return int64(x)
-	case int32:
-		if t.Kind == sqltypes.KindDate {
-			return dateFromDays(x)
-		}
-		return int64(x)
-	case int64:
-		if t.Kind == sqltypes.KindTimestamp {
-			return time.UnixMicro(x).UTC()
-		}
-		return x
-	case float32:
-		return float64(x)
-	case arrow.MonthDayNanoInterval:
-		return sqltypes.Interval{Months: x.Months, Days: x.Days, Micros: x.Nanoseconds / 1000}
-	}
-	return p
-}
-
 func checkIntRange(t sqltypes.Type, x int64) error {
 	switch t.Kind {
 	case sqltypes.KindInt16:

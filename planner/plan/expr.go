@@ -71,7 +71,9 @@ type Param struct {
 //	"replace"             (text, from text, to text) -> text
 //	"position"            (needle text, haystack text) -> int32; 1-based, 0 if absent
 //	"abs"                 (numeric) -> same type; abs(minint) is 22003
-//	"round"               (float64 [, int64 digits]) -> float64; half away from zero
+//	"round"               (float64) -> float64, half to even (PostgreSQL's float8 round);
+//	                      (float64, int64 digits) -> float64, the decimal as written
+//	                      rounded half away from zero (PostgreSQL's numeric round)
 //	"floor" "ceil"        (float64) -> float64
 //	"mod"                 (a, b same integer type) -> that type; by zero 22012
 //	"power"               (float64, float64) -> float64

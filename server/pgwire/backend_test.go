@@ -26,7 +26,7 @@ import (
 //	                        false or NULL, optionally ::type, optionally AS name
 //	SELECT types()          a row of every type, then a row of NULLs
 //	SELECT series(n[, b])   bigint 1..n in batches of b (default 1000)
-//	SELECT sleep(ms)        waits ms or until cancelled
+//	SELECT sleep(ms)        signals started, waits ms or until cancelled
 //	SELECT wait()           signals started, waits for release or cancel
 //	SELECT fail()           22012 with detail and hint
 //	SELECT panic()          panics in Execute; panic_next() in Result.Next
@@ -55,6 +55,15 @@ func newTestBackend() *testBackend {
 }
 
 var _ pgwire.Backend = (*testBackend)(nil)
+
+// signalStarted tells a test waiting on started that a slow statement
+// runs; with nobody waiting (and the buffer full) it tells no one.
+func (b *testBackend) signalStarted() {
+	select {
+	case b.started <- struct{}{}:
+	default:
+	}
+}
 
 func (b *testBackend) Connect(ctx context.Context, params map[string]string) (pgwire.Session, error) {
 	if params["user"] == "nobody" {
@@ -211,6 +220,7 @@ func (s *testSession) prepareCall(name string, args []string) (*testStmt, error)
 	case "sleep":
 		ms := intArg(0, 1000)
 		return &testStmt{fields: one, run: func(ctx context.Context, _ []any) (pgwire.Result, error) {
+			b.signalStarted()
 			select {
 			case <-time.After(time.Duration(ms) * time.Millisecond):
 			case <-ctx.Done():
@@ -220,7 +230,7 @@ func (s *testSession) prepareCall(name string, args []string) (*testStmt, error)
 		}}, nil
 	case "wait":
 		return &testStmt{fields: one, run: func(ctx context.Context, _ []any) (pgwire.Result, error) {
-			b.started <- struct{}{}
+			b.signalStarted()
 			select {
 			case <-b.release:
 			case <-ctx.Done():

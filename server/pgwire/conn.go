@@ -477,7 +477,7 @@ func (c *conn) simpleQuery(sql string) {
 	delete(c.stmts, "")
 	c.closePortal("")
 
-	if err := checkText([]byte(sql)); err != nil {
+	if err := checkText(sql); err != nil {
 		c.sendError(nil, err)
 		return
 	}
@@ -537,7 +537,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if _, dup := c.stmts[m.Name]; dup && m.Name != "" {
 		return sqlerr.New(codeDuplicatePreparedStatement, "prepared statement \"%s\" already exists", m.Name)
 	}
-	if err := checkText([]byte(m.Query)); err != nil {
+	if err := checkText(m.Query); err != nil {
 		return err
 	}
 	declared := slices.Clone(m.ParameterOIDs)

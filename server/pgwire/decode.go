@@ -1,9 +1,9 @@
 package pgwire
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -36,10 +36,10 @@ func decodeParam(n int, t sqltypes.Type, declared uint32, format int16, b []byte
 	}
 	switch format {
 	case formatText:
-		if err := checkText(b); err != nil {
+		s := string(b)
+		if err := checkText(s); err != nil {
 			return nil, err
 		}
-		s := string(b)
 		if t.Kind == sqltypes.KindTimestamp && declared == sqltypes.OIDTimestampTZ {
 			return sqltypes.ParseTimestampTZ(s)
 		}
@@ -62,11 +62,11 @@ func decodeParam(n int, t sqltypes.Type, declared uint32, format int16, b []byte
 
 // checkText refuses bytes that are not UTF-8 text, as PostgreSQL does on
 // input in a UTF8 database.
-func checkText(b []byte) error {
-	if !utf8.Valid(b) {
+func checkText(s string) error {
+	if !utf8.ValidString(s) {
 		return sqlerr.New(codeCharacterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\"")
 	}
-	if bytes.IndexByte(b, 0) >= 0 {
+	if strings.IndexByte(s, 0) >= 0 {
 		return sqlerr.New(codeCharacterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\": 0x00")
 	}
 	return nil
@@ -108,10 +108,11 @@ func decodeBinary(t sqltypes.Type, b []byte) (v any, ok bool, err error) {
 		}
 		return math.Float64frombits(be.Uint64(b)), true, nil
 	case sqltypes.KindText, sqltypes.KindUnknown:
-		if err := checkText(b); err != nil {
+		s := string(b)
+		if err := checkText(s); err != nil {
 			return nil, false, err
 		}
-		return string(b), true, nil
+		return s, true, nil
 	case sqltypes.KindTimestamp:
 		if len(b) != 8 {
 			return nil, false, nil

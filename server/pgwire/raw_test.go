@@ -279,6 +279,21 @@ func TestExtendedProtocolExchanges(t *testing.T) {
 			want: "ParseComplete; ERROR 22021; Ready I",
 		},
 		{
+			name: "a query string that is not UTF-8 is refused",
+			send: []pgproto3.FrontendMessage{&pgproto3.Query{String: "SELECT '\xff'"}},
+			want: "ERROR 22021; Ready I",
+		},
+		{
+			name: "a negative row limit means no limit",
+			send: []pgproto3.FrontendMessage{
+				&pgproto3.Parse{Query: "SELECT series(2)"},
+				&pgproto3.Bind{},
+				&pgproto3.Execute{MaxRows: math.MaxUint32},
+				&pgproto3.Sync{},
+			},
+			want: "ParseComplete; BindComplete; Row 31; Row 32; Complete SELECT 2; Ready I",
+		},
+		{
 			name: "a simple query with a parameter has no parameter $1",
 			send: []pgproto3.FrontendMessage{&pgproto3.Query{String: "SELECT $1::int4"}},
 			want: "ERROR 42P02; Ready I",
@@ -445,29 +460,33 @@ func TestOversizeQueryIsRefused(t *testing.T) {
 	}
 }
 
-func TestCancelRequestWithWrongKeyIsIgnored(t *testing.T) {
+func TestCancelRequestCancelsOnlyWithTheRightKey(t *testing.T) {
 	ts := startServer(t, pgwire.Config{})
 	c := dialRaw(t, ts.addr)
 	pid, secret := c.startup()
-	c.send(&pgproto3.Query{String: "SELECT sleep(300)"})
-	time.Sleep(50 * time.Millisecond)
-	for _, key := range []struct {
-		pid    uint32
-		secret []byte
-	}{{pid, []byte{secret[0] ^ 1, secret[1], secret[2], secret[3]}}, {pid + 1, secret}} {
+	cancel := func(pid uint32, secret []byte) {
+		t.Helper()
+		// The server closes a cancel connection, silently, once it has
+		// acted on the request.
 		cc := dialRaw(t, ts.addr)
-		cc.send(&pgproto3.CancelRequest{ProcessID: key.pid, SecretKey: key.secret})
+		cc.send(&pgproto3.CancelRequest{ProcessID: pid, SecretKey: secret})
 		if got := cc.untilClosed(); got != "" {
 			t.Errorf("cancel connection got %s, want a silent close", got)
 		}
 	}
-	if got := c.untilReady(); got != "RowDescription sleep:23:0; Row 31; Complete SELECT 1; Ready I" {
-		t.Errorf("got %s, want the statement to finish", got)
+
+	c.send(&pgproto3.Query{String: "SELECT wait()"})
+	<-ts.backend.started
+	cancel(pid, []byte{secret[0] ^ 1, secret[1], secret[2], secret[3]})
+	cancel(pid+1, secret)
+	close(ts.backend.release)
+	if got := c.untilReady(); got != "RowDescription wait:23:0; Row 31; Complete SELECT 1; Ready I" {
+		t.Errorf("got %s, want the statement to finish despite the wrong keys", got)
 	}
-	cc := dialRaw(t, ts.addr)
+
 	c.send(&pgproto3.Query{String: "SELECT sleep(20000)"})
-	time.Sleep(50 * time.Millisecond)
-	cc.send(&pgproto3.CancelRequest{ProcessID: pid, SecretKey: secret})
+	<-ts.backend.started
+	cancel(pid, secret)
 	if got := c.untilReady(); got != "RowDescription sleep:23:0; ERROR 57014; Ready I" {
 		t.Errorf("got %s, want 57014", got)
 	}
