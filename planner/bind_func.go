@@ -96,7 +96,7 @@ func (b *binder) fn(name string, args ...plan.Expr) (plan.Expr, error) {
 			return nil, err
 		}
 		return &plan.Func{Name: name, Args: args, T: sqltypes.Text}, nil
-	case "length", "octet_length":
+	case "length":
 		if err := b.arity(name, args, 1, 1); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package expr
 import (
 	"github.com/apache/arrow/go/v17/arrow"
 
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
 )
 
@@ -31,6 +32,10 @@ func newAssembly(st *state, t sqltypes.Type, rows int) *assembly {
 // add records v as the value of the rows target (all rows when nil); the
 // value of target[j] is at p[j] of v (j when p is nil). It takes over v.
 func (a *assembly) add(v vec, target, p []int32) error {
+	if v.arr != nil && !arrow.TypeEqual(v.arr.DataType(), a.t.Arrow()) {
+		defer v.release()
+		return sqlerr.New(sqlerr.InternalError, "an arm of type %s does not fit a result of type %s", v.arr.DataType(), a.t)
+	}
 	if target == nil && p == nil && a.which == nil && a.whole == nil {
 		a.whole = &v
 		return nil

@@ -47,23 +47,18 @@ func unaryFloat(f func(float64) float64) kernel {
 	}
 }
 
-// roundHalfAway rounds to an integer, halves away from zero, without
-// a negative zero (round is numeric's in PostgreSQL, and numeric has none).
-func roundHalfAway(x float64) float64 {
-	r := math.Round(x)
-	if r == 0 {
-		return 0
-	}
-	return r
-}
+// roundHalfEven is PostgreSQL's round(double precision): rint, halves to
+// even (round(2.5) = 2, round(-2.5) = -2), keeping the sign of zero.
+func roundHalfEven(x float64) float64 { return math.RoundToEven(x) }
 
-// roundKernel is round(float64 [, int64 digits]). With digits it rounds
+// roundKernel is round(float64 [, int64 digits]). Without digits it is
+// PostgreSQL's float8 round (halves to even). With digits it rounds
 // the shortest decimal form of x, as PostgreSQL's round(numeric, int)
 // would round the decimal the user wrote: round(2.675, 2) = 2.68.
 func roundKernel(c *call) (arrow.Array, error) {
 	x := fixedColOf[float64](c.args[0], sqltypes.Float64)
 	if len(c.args) == 1 {
-		return unaryFloat(roundHalfAway)(c)
+		return unaryFloat(roundHalfEven)(c)
 	}
 	d := fixedColOf[int64](c.args[1], sqltypes.Int64)
 	return mapFloat64(c, func(i int) (float64, error) { return roundDigits(x.at(i), d.at(i)), nil })
@@ -76,7 +71,11 @@ func roundDigits(x float64, d int64) float64 {
 		return x
 	}
 	if d == 0 {
-		return roundHalfAway(x)
+		// numeric's rule: halves away from zero, no negative zero.
+		if r := math.Round(x); r != 0 {
+			return r
+		}
+		return 0
 	}
 	neg := x < 0
 	s := strconv.FormatFloat(math.Abs(x), 'f', -1, 64)

@@ -40,6 +40,15 @@ type colUse struct {
 // function is 42883, an expression or cast the evaluator cannot run is
 // 0A000.
 func Compile(e plan.Expr) (*Program, error) {
+	var p *Program
+	err := guard(func() (err error) {
+		p, err = compile(e)
+		return err
+	})
+	return p, err
+}
+
+func compile(e plan.Expr) (*Program, error) {
 	var c compiler
 	root, err := c.compile(e)
 	if err != nil {
@@ -56,6 +65,15 @@ func (p *Program) Type() sqltypes.Type { return p.t }
 // releases it. A record of zero rows gives an empty array and evaluates
 // nothing.
 func (p *Program) Eval(ctx context.Context, env *Env, rec arrow.Record) (arrow.Array, error) {
+	var arr arrow.Array
+	err := guard(func() (err error) {
+		arr, err = p.eval(ctx, env, rec)
+		return err
+	})
+	return arr, err
+}
+
+func (p *Program) eval(ctx context.Context, env *Env, rec arrow.Record) (arrow.Array, error) {
 	st, err := newState(ctx, env)
 	if err != nil {
 		return nil, err
@@ -94,6 +112,14 @@ func (p *Program) Eval(ctx context.Context, env *Env, rec arrow.Record) (arrow.A
 // evaluated only over the rows the earlier ones selected, so
 // "x <> 0 AND 10 / x > 1" never divides by zero.
 func (p *Program) Select(ctx context.Context, env *Env, rec arrow.Record, sel []int32) ([]int32, error) {
+	err := guard(func() (err error) {
+		sel, err = p.selectRows(ctx, env, rec, sel)
+		return err
+	})
+	return sel, err
+}
+
+func (p *Program) selectRows(ctx context.Context, env *Env, rec arrow.Record, sel []int32) ([]int32, error) {
 	if p.t.Kind != sqltypes.KindBool {
 		return nil, sqlerr.New(sqlerr.DatatypeMismatch, "argument of WHERE must be type boolean, not type %s", p.t)
 	}
@@ -117,7 +143,16 @@ func (p *Program) Select(ctx context.Context, env *Env, rec arrow.Record, sel []
 // EvalScalar evaluates an expression that references no columns to one Go
 // value (nil for NULL), as listed in package sqltypes.
 func EvalScalar(ctx context.Context, env *Env, e plan.Expr) (any, error) {
-	p, err := Compile(e)
+	var v any
+	err := guard(func() (err error) {
+		v, err = evalScalar(ctx, env, e)
+		return err
+	})
+	return v, err
+}
+
+func evalScalar(ctx context.Context, env *Env, e plan.Expr) (any, error) {
+	p, err := compile(e)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +174,18 @@ func EvalScalar(ctx context.Context, env *Env, e plan.Expr) (any, error) {
 		return v.c, nil
 	}
 	return ValueAt(v.arr, 0), nil
+}
+
+// guard runs f and turns a panic (a bug, or an Arrow array that breaks
+// its own invariants) into an XX000 error, so that it does not take the
+// server down. Errors are never reported by panicking in this package.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = sqlerr.New(sqlerr.InternalError, "internal error evaluating an expression: %v", r)
+		}
+	}()
+	return f()
 }
 
 // checkInput verifies that rec has every column the program reads, with

@@ -402,3 +402,10 @@ func TestAppendValueErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestAPanicBecomesAnInternalError(t *testing.T) {
+	err := guard(func() error { panic("boom") })
+	if got, want := errCode(err), sqlerr.InternalError; got != want {
+		t.Fatalf("got %v (%s), want SQLSTATE %s", err, got, want)
+	}
+}

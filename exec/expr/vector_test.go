@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
 	"github.com/sluice-sql/sluice/planner/plan"
 )
 
@@ -82,6 +83,10 @@ func TestVectorMatchesScalar(t *testing.T) {
 		fn("/", f64, F, lit(2.0, f64)),
 		fn("and", bln, BO, fn(">", bln, A, i64c(0))),
 		fn("or", bln, BO, fn("is_null", bln, S), fn("<", bln, B, i64c(0))),
+		fn("and", bln, fn("<>", bln, B, i64c(0)), fn(">", bln, fn("/", i64, A, B), i64c(10)), fn("like", bln, S, lit("%b%", txt))),
+		fn("and", bln, fn("is_not_null", bln, A), fn("<", bln, TM, lit(ts("2024-06-01"), tsT))),
+		fn("=", bln, SM, lit(int64(7), i16)),
+		fn("<>", bln, C, lit(int64(1), i32)),
 		fn("not", bln, BO),
 		fn("is_distinct_from", bln, A, B),
 		fn("in", bln, B, i64c(1), i64c(2), lit(nil, i64)),
@@ -148,6 +153,21 @@ func TestVectorMatchesScalar(t *testing.T) {
 					}
 					if vecErr == nil && !same(got[i], want) {
 						t.Fatalf("row %d: got %s, want %s", i, show(got[i]), show(want))
+					}
+				}
+				if vecErr == nil && e.Type().Kind == sqltypes.KindBool {
+					sel, err := mustCompile(t, e).Select(ctx0, &Env{Mem: mem}, r, nil)
+					if err != nil {
+						t.Fatalf("Select: %v", err)
+					}
+					var want []int32
+					for i, v := range got {
+						if v == true {
+							want = append(want, int32(i))
+						}
+					}
+					if fmt.Sprint(sel) != fmt.Sprint(want) && !(len(sel) == 0 && len(want) == 0) {
+						t.Fatalf("Select gives %v, want %v", sel, want)
 					}
 				}
 				switch {
