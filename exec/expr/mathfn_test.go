@@ -15,7 +15,7 @@ func TestMathFunctions(t *testing.T) {
 		{name: "round rounds an odd half up to even", fn: "round", t: f64, args: []arg{f(3.5)}, want: 4.0},
 		{name: "round rounds a negative half to even", fn: "round", t: f64, args: []arg{f(-2.5)}, want: -2.0},
 		{name: "round rounds one half down to zero", fn: "round", t: f64, args: []arg{f(0.5)}, want: 0.0},
-		{name: "round of a small negative is zero without a sign", fn: "round", t: f64, args: []arg{f(-0.4)}, want: 0.0},
+		{name: "round of a small negative keeps the sign of zero as float8 rint does", fn: "round", t: f64, args: []arg{f(-0.4)}, want: math.Copysign(0, -1)},
 		{name: "round keeps NaN", fn: "round", t: f64, args: []arg{f(math.NaN())}, want: math.NaN()},
 		{name: "round to two places rounds the decimal as written", fn: "round", t: f64, args: []arg{f(2.675), n(int64(2))}, want: 2.68},
 		{name: "round to two places rounds a half away from zero", fn: "round", t: f64, args: []arg{f(1.005), n(int64(2))}, want: 1.01},
