@@ -48,7 +48,7 @@ const (
 	manifestName  = "MANIFEST"
 	manifestMagic = "SLCMAN01"
 	formatVersion = 1
-	codeCorrupted = "XX001" // data_corrupted
+	codeCorrupted = sqlerr.DataCorrupted // data_corrupted
 )
 
 type manifest struct {

@@ -13,9 +13,9 @@ import (
 // SQLSTATE codes the catalog raises that package sqlerr has no constant
 // for yet.
 const (
-	codeInvalidName              = "42602"
-	codeCharacterNotInRepertoire = "22021"
-	codeTooManyColumns           = "54011"
+	codeInvalidName              = sqlerr.InvalidName
+	codeCharacterNotInRepertoire = sqlerr.CharacterNotInRepertoire
+	codeTooManyColumns           = sqlerr.TooManyColumns
 )
 
 // Limits on table definitions, as in PostgreSQL.

@@ -97,11 +97,11 @@ func build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 		return &sortOp{input: input, keys: keys, mem: mem, eenv: eenv}, nil
 
 	case *plan.Limit:
-		count, err := limitValue(ctx, eenv, n.Count, "LIMIT", "2201W")
+		count, err := limitValue(ctx, eenv, n.Count, "LIMIT", sqlerr.InvalidRowCountInLimit)
 		if err != nil {
 			return nil, err
 		}
-		offset, err := limitValue(ctx, eenv, n.Offset, "OFFSET", "2201X")
+		offset, err := limitValue(ctx, eenv, n.Offset, "OFFSET", sqlerr.InvalidRowCountInOffset)
 		if err != nil {
 			return nil, err
 		}

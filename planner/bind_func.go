@@ -266,7 +266,7 @@ func (b *binder) arith(name string, l, r plan.Expr) (plan.Expr, error) {
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s %s %s", lt, name, rt)
 	}
 	if lt.Kind == sqltypes.KindUnknown && rt.Kind == sqltypes.KindUnknown {
-		return nil, sqlerr.New("42725", "operator is not unique: unknown %s unknown", name)
+		return nil, sqlerr.New(sqlerr.AmbiguousFunction, "operator is not unique: unknown %s unknown", name)
 	}
 	t, ok := commonType(lt, rt)
 	if !ok || !t.IsNumeric() {

@@ -39,7 +39,7 @@ const (
 
 // characterNotInRepertoire is SQLSTATE 22021, which catalog/sqlerr does
 // not name yet: PostgreSQL's code for a NUL or invalid UTF-8 in a string.
-const characterNotInRepertoire = "22021"
+const characterNotInRepertoire = sqlerr.CharacterNotInRepertoire
 
 // token is one lexical token of the original SQL text.
 type token struct {

@@ -216,7 +216,7 @@ func (st *statement) Execute(ctx context.Context, params []any) (pgwire.Result, 
 			s.tx = txIdle
 			return tagResult("ROLLBACK"), nil
 		}
-		return nil, sqlerr.New("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+		return nil, sqlerr.New(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}
 	if err := st.bind(); err != nil {
 		return nil, s.fail(err)
@@ -293,7 +293,7 @@ func (s *session) set(v *plan.SetVar) (pgwire.Result, error) {
 		return nil, s.fail(sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", v.Name))
 	}
 	if readOnlySettings[name] {
-		return nil, s.fail(sqlerr.New("55P02", "parameter %q cannot be changed", name))
+		return nil, s.fail(sqlerr.New(sqlerr.CantChangeRuntimeParam, "parameter %q cannot be changed", name))
 	}
 	val := v.Value
 	if v.Default {

@@ -30,8 +30,8 @@ import (
 
 // SQLSTATEs that sqlerr has no name for yet.
 const (
-	intervalFieldOverflow       = "22015"
-	invalidTimeZoneDisplacement = "22009"
+	intervalFieldOverflow       = sqlerr.IntervalFieldOverflow
+	invalidTimeZoneDisplacement = sqlerr.InvalidTimeZoneDisplacement
 )
 
 // Microseconds per unit.

@@ -15,7 +15,7 @@ import (
 
 // invalidEscapeSequence is SQLSTATE 22025, which package sqlerr does not
 // name yet.
-const invalidEscapeSequence = "22025"
+const invalidEscapeSequence = sqlerr.InvalidEscapeSequence
 
 type likeKind uint8
 

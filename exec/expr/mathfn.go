@@ -13,7 +13,7 @@ import (
 
 // invalidArgumentForPower is SQLSTATE 2201F, which package sqlerr does not
 // name yet.
-const invalidArgumentForPower = "2201F"
+const invalidArgumentForPower = sqlerr.InvalidArgumentForPower
 
 // mapFloat64 applies f to the rows of a float64 operand; f may fail for a
 // non-NULL row.

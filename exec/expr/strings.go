@@ -18,7 +18,7 @@ import (
 
 // substringError is SQLSTATE 22011 (substring_error), which package sqlerr
 // does not name yet.
-const substringError = "22011"
+const substringError = sqlerr.SubstringError
 
 // texts reads a text operand: an array or a constant.
 type texts struct {

@@ -13,12 +13,12 @@ import (
 
 // SQLSTATEs that sqlerr has no name for yet.
 const (
-	codeInvalidBinaryRepresentation = "22P03"
-	codeCharacterNotInRepertoire    = "22021"
-	codeInvalidSQLStatementName     = "26000"
-	codeInvalidCursorName           = "34000"
-	codeDuplicatePreparedStatement  = "42P05"
-	codeDuplicateCursor             = "42P03"
+	codeInvalidBinaryRepresentation = sqlerr.InvalidBinaryRepresentation
+	codeCharacterNotInRepertoire    = sqlerr.CharacterNotInRepertoire
+	codeInvalidSQLStatementName     = sqlerr.InvalidSQLStatementName
+	codeInvalidCursorName           = sqlerr.InvalidCursorName
+	codeDuplicatePreparedStatement  = sqlerr.DuplicatePreparedStatement
+	codeDuplicateCursor             = sqlerr.DuplicateCursor
 )
 
 // Range of PostgreSQL's timestamp: 4714-11-24 BC to 294276-12-31.
