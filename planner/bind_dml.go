@@ -123,6 +123,11 @@ func (b *binder) assign(e plan.Expr, col plan.Column) (plan.Expr, error) {
 	if from.Kind != sqltypes.KindUnknown && from.Kind != col.Type.Kind && !implicitCast(from, col.Type) {
 		return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", col.Name, col.Type, from)
 	}
+	if lit, ok := e.(*plan.Literal); ok && from.Kind == sqltypes.KindUnknown && lit.Value != nil &&
+		col.Type.Kind == sqltypes.KindText && col.Type.Width > 0 {
+		// The value must fit VARCHAR(n): an implicit cast checks it.
+		return &plan.Cast{Arg: &plan.Literal{Value: lit.Value, T: sqltypes.Text}, T: col.Type}, nil
+	}
 	return b.coerce(e, col.Type, false)
 }
 
@@ -197,7 +202,7 @@ func (b *binder) bindCreateTable(s *ast.CreateTableStmt) (plan.Statement, error)
 	}
 	def := catalog.TableDef{Name: s.Table.Name.O}
 	for _, c := range s.Cols {
-		t, err := columnType(c.Tp)
+		t, err := mysqlColumnType(c.Tp)
 		if err != nil {
 			return nil, err
 		}
@@ -245,10 +250,10 @@ func (b *binder) bindCreateTable(s *ast.CreateTableStmt) (plan.Statement, error)
 	return &plan.CreateTable{Def: def, IfNotExists: s.IfNotExists}, nil
 }
 
-// columnType maps the parser's MySQL field type to a Sluice type. The
+// mysqlColumnType maps the parser's MySQL field type to a Sluice type. The
 // front hands PostgreSQL's names to the parser as their MySQL spellings
 // (REAL is parsed as FLOAT in REAL_AS_FLOAT mode).
-func columnType(ft *types.FieldType) (sqltypes.Type, error) {
+func mysqlColumnType(ft *types.FieldType) (sqltypes.Type, error) {
 	switch ft.GetType() {
 	case mysql.TypeTiny:
 		if ft.GetFlen() == 1 {

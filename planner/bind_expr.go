@@ -235,6 +235,9 @@ func bindValue(n *test_driver.ValueExpr) (plan.Expr, error) {
 		}
 		return intLiteral(n.GetInt64()), nil
 	case test_driver.KindUint64:
+		if u := n.GetUint64(); u <= math.MaxInt64 {
+			return intLiteral(int64(u)), nil
+		}
 		return &plan.Literal{Value: float64(n.GetUint64()), T: sqltypes.Float64}, nil
 	case test_driver.KindFloat32, test_driver.KindFloat64:
 		return &plan.Literal{Value: n.GetFloat64(), T: sqltypes.Float64}, nil
@@ -560,9 +563,11 @@ func (b *binder) coerce(e plan.Expr, t sqltypes.Type, explicit bool) (plan.Expr,
 		if et.Kind == sqltypes.KindUnknown {
 			s, _ := x.Value.(string)
 			if t.Kind == sqltypes.KindText {
-				if t.Width > 0 {
-					return &plan.Cast{Arg: &plan.Literal{Value: s, T: sqltypes.Text}, T: t, Explicit: explicit}, nil
+				if t.Width > 0 && explicit {
+					return &plan.Cast{Arg: &plan.Literal{Value: s, T: sqltypes.Text}, T: t, Explicit: true}, nil
 				}
+				// Compared with a VARCHAR(n) column a literal is not
+				// checked against n; only assignment is (see assign).
 				return &plan.Literal{Value: s, T: t}, nil
 			}
 			v, err := sqltypes.ParseText(t, s)
@@ -570,6 +575,15 @@ func (b *binder) coerce(e plan.Expr, t sqltypes.Type, explicit bool) (plan.Expr,
 				return nil, err
 			}
 			return &plan.Literal{Value: v, T: t}, nil
+		}
+		// Widen numeric literals now rather than casting every row.
+		if v, ok := x.Value.(int64); ok && et.IsInteger() {
+			switch {
+			case t.IsFloat():
+				return &plan.Literal{Value: float64(v), T: t}, nil
+			case t.IsInteger() && typeRank(t) >= typeRank(et):
+				return &plan.Literal{Value: v, T: t}, nil
+			}
 		}
 	case *plan.Param:
 		if et.Kind == sqltypes.KindUnknown {

@@ -103,6 +103,18 @@ func frontStatement(word string) frontParseFunc {
 		return parseSavepoint
 	case "explain":
 		return parseExplain
+	case "create":
+		return parseCreate
+	case "alter":
+		return parseAlter
+	case "drop":
+		return parseDrop
+	case "pause", "resume":
+		return parseStreamControl
+	case "subscribe":
+		return parseSubscribe
+	case "copy":
+		return parseCopy
 	}
 	return nil
 }
@@ -373,13 +385,17 @@ func parseReset(_ *Parser, c *cursor) (SluiceStmt, error) {
 }
 
 // parseShow parses SHOW name, SHOW ALL, SHOW TIME ZONE, SHOW TRANSACTION
-// ISOLATION LEVEL and SHOW TABLES.
+// ISOLATION LEVEL, SHOW TABLES, SHOW STREAMS and SHOW SOURCES.
 func parseShow(_ *Parser, c *cursor) (SluiceStmt, error) {
 	c.next() // SHOW
 	var s SluiceStmt
 	switch {
 	case c.accept("tables"):
 		s = &ShowTablesStmt{}
+	case c.accept("streams"):
+		s = &ShowStreamsStmt{}
+	case c.accept("sources"):
+		s = &ShowSourcesStmt{}
 	case c.accept("time", "zone"):
 		s = &ShowStmt{Name: "timezone"}
 	case c.accept("transaction", "isolation", "level"):

@@ -1,0 +1,149 @@
+package source
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
+)
+
+// DefaultSegmentBytes is the size at which a log rolls to a new segment
+// when LogOptions.SegmentBytes is 0.
+const DefaultSegmentBytes = 8 << 20
+
+// LogOptions configures a Log. The zero value is valid: 8 MiB segments,
+// nothing ever deleted.
+type LogOptions struct {
+	// Name names the source in error messages. Default: the directory.
+	Name string
+	// SegmentBytes is the size after which the next append starts a new
+	// segment file. A single append is never split, so a segment may end
+	// larger. Default (0): DefaultSegmentBytes.
+	SegmentBytes int64
+	// RetentionRows, when positive, lets retention delete a segment once
+	// all its rows are more than RetentionRows behind the latest offset.
+	RetentionRows int64
+	// RetentionAge, when positive, lets retention delete a segment once its
+	// newest row was appended more than RetentionAge ago.
+	RetentionAge time.Duration
+	// Now is the clock for append times and age retention. Default:
+	// time.Now.
+	Now func() time.Time
+}
+
+// Validate reports whether the options are usable (22023 if not).
+func (o LogOptions) Validate() error {
+	switch {
+	case o.SegmentBytes < 0:
+		return sqlerr.New(sqlerr.InvalidParameterValue, "invalid segment_bytes %d: must be positive", o.SegmentBytes)
+	case o.RetentionRows < 0:
+		return sqlerr.New(sqlerr.InvalidParameterValue, "invalid retention of %d rows: must be positive", o.RetentionRows)
+	case o.RetentionAge < 0:
+		return sqlerr.New(sqlerr.InvalidParameterValue, "invalid retention of %s: must be positive", o.RetentionAge)
+	}
+	return nil
+}
+
+// ParseLogOptions parses the WITH options of a log source: segment_bytes
+// (a positive integer) and retention ('1000 rows', or a duration such as
+// '7 days', '1h', '90 minutes'). Common source options (IsCommonOption)
+// are skipped. An unknown key is a 42601 error naming it; a bad value is a
+// 22023 error naming key and value.
+func ParseLogOptions(opts map[string]string) (LogOptions, error) {
+	var o LogOptions
+	for key, val := range opts {
+		if IsCommonOption(key) {
+			continue
+		}
+		switch strings.ToLower(key) {
+		case "segment_bytes":
+			n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+			if err != nil || n <= 0 {
+				return LogOptions{}, badValue(key, val, "a positive integer", err)
+			}
+			o.SegmentBytes = n
+		case "retention":
+			rows, age, err := parseRetention(val)
+			if err != nil {
+				return LogOptions{}, badValue(key, val, "'<n> rows' or a duration such as '7 days'", err)
+			}
+			o.RetentionRows, o.RetentionAge = rows, age
+		default:
+			return LogOptions{}, unknownOption("log", key)
+		}
+	}
+	return o, o.Validate()
+}
+
+// parseRetention parses "<n> rows" or a positive duration: Go's form
+// ("1h30m") or PostgreSQL's interval form without months ("7 days").
+func parseRetention(s string) (rows int64, age time.Duration, err error) {
+	f := strings.Fields(strings.ToLower(s))
+	if len(f) == 2 && (f[1] == "rows" || f[1] == "row") {
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, 0, err
+		}
+		if n <= 0 {
+			return 0, 0, errNotPositive
+		}
+		return n, 0, nil
+	}
+	if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil {
+		if d <= 0 {
+			return 0, 0, errNotPositive
+		}
+		return 0, d, nil
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		return 0, 0, err
+	}
+	if d <= 0 {
+		return 0, 0, errNotPositive
+	}
+	return 0, d, nil
+}
+
+// parseDuration parses a PostgreSQL interval without months or years as
+// a duration, a day being 24 hours.
+func parseDuration(s string) (time.Duration, error) {
+	v, err := sqltypes.ParseText(sqltypes.IntervalT, s)
+	if err != nil {
+		return 0, err
+	}
+	iv := v.(sqltypes.Interval)
+	if iv.Months != 0 {
+		return 0, errMonths
+	}
+	us := int64(iv.Days)*86_400_000_000 + iv.Micros
+	if us > int64(1<<63-1)/1000 || us < -int64(1<<63-1)/1000 {
+		return 0, errDurationRange
+	}
+	return time.Duration(us) * time.Microsecond, nil
+}
+
+type optError string
+
+func (e optError) Error() string { return string(e) }
+
+const (
+	errNotPositive   = optError("must be positive")
+	errMonths        = optError("months and years have no fixed length")
+	errDurationRange = optError("duration out of range")
+)
+
+// badValue is the 22023 error for an option value.
+func badValue(key, val, want string, cause error) error {
+	if cause != nil {
+		return sqlerr.New(sqlerr.InvalidParameterValue, "invalid value %q for option %s: want %s: %w", val, key, want, cause)
+	}
+	return sqlerr.New(sqlerr.InvalidParameterValue, "invalid value %q for option %s: want %s", val, key, want)
+}
+
+// unknownOption is the 42601 error for an option key.
+func unknownOption(connector, key string) error {
+	return sqlerr.New(sqlerr.SyntaxError, "unknown option %q for connector '%s'", key, connector)
+}

@@ -1,0 +1,158 @@
+package planner
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-sql/sluice/catalog"
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
+	"github.com/sluice-sql/sluice/planner/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// testCatalog is a fixed set of table definitions for binder tests.
+type testCatalog map[string]catalog.TableDef
+
+func (c testCatalog) TableDef(name string) (catalog.TableDef, error) {
+	d, ok := c[name]
+	if !ok {
+		return d, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", name)
+	}
+	return d, nil
+}
+
+func (c testCatalog) TableNames() []string { return nil }
+
+func bindTestCatalog() testCatalog {
+	col := func(n string, t sqltypes.Type) catalog.ColumnDef { return catalog.ColumnDef{Name: n, Type: t} }
+	return testCatalog{
+		"clicks": {Name: "clicks", Columns: []catalog.ColumnDef{
+			col("ts", sqltypes.Timestamp), col("user_id", sqltypes.Int64), col("page", sqltypes.Varchar(64)), col("latency_ms", sqltypes.Int32),
+		}},
+		"page_rules": {Name: "page_rules", Columns: []catalog.ColumnDef{
+			col("page", sqltypes.Varchar(64)), col("category", sqltypes.Varchar(32)), col("max_latency", sqltypes.Int32),
+		}, PrimaryKey: []int{0}},
+	}
+}
+
+func bindOne(t *testing.T, sql string) (*Bound, error) {
+	t.Helper()
+	ps, err := NewParser().Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) != 1 {
+		t.Fatalf("%q parsed to %d statements", sql, len(ps))
+	}
+	return Bind(BindEnv{Catalog: bindTestCatalog(), Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, ps[0])
+}
+
+// TestBindPlansMatchGolden binds each query of testdata/plans.sql and
+// compares the printed plan, parameter and result types with
+// testdata/plans.golden; go test -update rewrites the golden file.
+func TestBindPlansMatchGolden(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "plans.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, q := range strings.Split(string(src), "\n\n") {
+		q = strings.TrimSpace(q)
+		if q == "" {
+			continue
+		}
+		out.WriteString("-- " + strings.ReplaceAll(q, "\n", "\n-- ") + "\n")
+		b, err := bindOne(t, q)
+		if err != nil {
+			out.WriteString("error " + sqlerr.Code(err) + ": " + err.Error() + "\n\n")
+			continue
+		}
+		var cols []string
+		for _, c := range b.Columns {
+			cols = append(cols, c.Name+" "+c.Type.String())
+		}
+		var params []string
+		for _, p := range b.ParamTypes {
+			params = append(params, p.String())
+		}
+		if len(cols) > 0 {
+			out.WriteString("columns: " + strings.Join(cols, ", ") + "\n")
+		}
+		if len(params) > 0 {
+			out.WriteString("params: " + strings.Join(params, ", ") + "\n")
+		}
+		out.WriteString(plan.String(b.Stmt) + "\n")
+	}
+	golden := filepath.Join("testdata", "plans.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./planner -update to create it)", err)
+	}
+	if got := out.String(); got != string(want) {
+		t.Errorf("plans differ from %s (go test ./planner -update rewrites it; review the diff):\n%s", golden, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff shows the first differing lines.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + wl + "\n+ " + gl
+		}
+	}
+	return ""
+}
+
+func TestBindErrorsCarryPostgresCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		sql  string
+		code string
+	}{
+		{"an unknown table is 42P01", "SELECT * FROM nope", sqlerr.UndefinedTable},
+		{"an unknown column is 42703", "SELECT nope FROM clicks", sqlerr.UndefinedColumn},
+		{"an ambiguous column is 42702", "SELECT page FROM clicks c JOIN page_rules r ON c.page = r.page", sqlerr.AmbiguousColumn},
+		{"an ungrouped column is 42803", "SELECT page, count(*) FROM clicks", sqlerr.GroupingError},
+		{"an aggregate in WHERE is 42803", "SELECT 1 FROM clicks WHERE count(*) > 1", sqlerr.GroupingError},
+		{"a non-boolean WHERE is 42804", "SELECT 1 FROM clicks WHERE latency_ms", sqlerr.DatatypeMismatch},
+		{"comparing integer and text columns is 42883", "SELECT 1 FROM clicks WHERE latency_ms = page", sqlerr.UndefinedFunction},
+		{"two unknown literals added is 42725", "SELECT '1' + '2'", sqlerr.AmbiguousFunction},
+		{"a bad integer literal for a column is 22P02", "SELECT 1 FROM clicks WHERE latency_ms = 'x'", sqlerr.InvalidTextRepresentation},
+		{"an unknown function is 42883", "SELECT nosuch(1)", sqlerr.UndefinedFunction},
+		{"an unknown type in a cast is 42704", "SELECT 1::nosuchtype", sqlerr.UndefinedObject},
+		{"a boolean into an integer column is 42804", "INSERT INTO page_rules VALUES ('/a', 'b', true)", sqlerr.DatatypeMismatch},
+		{"too many values is 42601", "INSERT INTO page_rules VALUES ('/a', 'b', 1, 2)", sqlerr.SyntaxError},
+		{"ORDER BY a position past the select list is 42P10", "SELECT page FROM clicks ORDER BY 2", sqlerr.InvalidColumnReference},
+		{"DISTINCT with ORDER BY of an unselected column is 42P10", "SELECT DISTINCT page FROM clicks ORDER BY user_id", sqlerr.InvalidColumnReference},
+		{"a correlated subquery is refused with 0A000", "SELECT (SELECT 1) FROM clicks", sqlerr.FeatureNotSupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := bindOne(t, tt.sql)
+			if got := sqlerr.Code(err); err == nil || got != tt.code {
+				t.Fatalf("%s: got %v (code %s), want code %s", tt.sql, err, got, tt.code)
+			}
+		})
+	}
+}

@@ -1,0 +1,39 @@
+SELECT c.ts, c.user_id, c.page, r.category
+FROM clicks c JOIN page_rules r ON c.page = r.page
+WHERE c.latency_ms > r.max_latency
+
+SELECT * FROM clicks c, page_rules r WHERE c.page = r.page AND c.latency_ms > 100 AND r.category = 'landing'
+
+SELECT c.page, r.category FROM clicks c LEFT JOIN page_rules r ON c.page = r.page AND r.max_latency < 500
+
+SELECT r.category, c.page FROM page_rules r RIGHT JOIN clicks c ON c.page = r.page
+
+SELECT page, count(*) AS n, avg(latency_ms), sum(latency_ms), count(DISTINCT user_id)
+FROM clicks GROUP BY page HAVING count(*) > 1 ORDER BY n DESC, page LIMIT 10 OFFSET 2
+
+SELECT page FROM clicks ORDER BY latency_ms DESC NULLS LAST, user_id NULLS FIRST
+
+SELECT page, latency_ms / 2, latency_ms::float8 / 2, 7 / 2, '40' ::int8 + '1'
+FROM clicks WHERE user_id = $1 AND page LIKE $2
+
+SELECT page FROM clicks UNION ALL SELECT category FROM page_rules ORDER BY page
+
+SELECT x FROM (SELECT user_id + 1 AS x FROM clicks) sub WHERE x > 1 OFFSET 5
+
+SELECT ts + INTERVAL '1 minute', now(), version(), 'a' || latency_ms, concat('a', NULL, true) FROM clicks
+
+SELECT CASE WHEN latency_ms > 100 THEN 'slow' WHEN latency_ms IS NULL THEN NULL ELSE 'ok' END,
+       coalesce(page, 'none'), nullif(latency_ms, 0), latency_ms BETWEEN 1 AND 10, latency_ms IN (1, 2, NULL)
+FROM clicks
+
+INSERT INTO page_rules VALUES ('/home', 'landing', 800), ('/cart', 'checkout', '300')
+
+INSERT INTO page_rules (page) SELECT DISTINCT page FROM clicks
+
+UPDATE page_rules SET max_latency = max_latency + $1 WHERE page = $2
+
+DELETE FROM page_rules WHERE category IS NULL
+
+CREATE TABLE t (id BIGINT PRIMARY KEY, r REAL, d DOUBLE PRECISION, s VARCHAR(5), b BOOLEAN, ts TIMESTAMP, dt DATE, i SMALLINT, tx TEXT)
+
+SELECT count(*) FROM page_rules WHERE category = 'a literal much longer than thirty-two characters'
