@@ -23,17 +23,33 @@
 //     never splits. Statements with no tokens are dropped.
 //  3. Each statement whose first word names a statement the front
 //     handles itself (frontStatement in sluice_stmt.go: SET, RESET,
-//     SHOW, DESCRIBE, BEGIN/COMMIT/ROLLBACK and their synonyms, EXPLAIN)
-//     is parsed from its tokens into a SluiceStmt. Adding a statement
-//     (CREATE SOURCE, SUBSCRIBE, ...) is one case in frontStatement and
-//     one function over a cursor; a function may hand the rest of its
-//     statement to TiDB with Parser.parseStmt(cursor.rest()).
+//     SHOW, DESCRIBE, BEGIN/COMMIT/ROLLBACK and their synonyms, EXPLAIN,
+//     and the streaming statements of stream_stmt.go) is parsed from its
+//     tokens into a SluiceStmt. Adding a statement is one case in
+//     frontStatement and one function over a cursor; a function may hand
+//     the rest of its statement to TiDB with Parser.parseStmt(cursor.rest()).
 //  4. Every other statement is rewritten (prelex_rewrite.go) into text
 //     the TiDB parser reads the way PostgreSQL reads the original, and
 //     parsed by TiDB (parse.go). The rewrite keeps a map from each byte
 //     of its output back to the original, so a TiDB syntax error
 //     ("near ...") becomes PostgreSQL's "syntax error at or near X" at
 //     the 1-based character position in the original text.
+//
+// The streaming statements (stream_stmt.go) are CREATE SOURCE, CREATE
+// [OR REPLACE] STREAM, ALTER STREAM ... SET, PAUSE and RESUME STREAM,
+// DROP STREAM and DROP SOURCE, SHOW STREAMS and SHOW SOURCES, and
+// SUBSCRIBE (also as COPY (SUBSCRIBE name) TO STDOUT). The front reads
+// only their shape: names folded like any identifier, column types
+// resolved with sqltypes.ParseName (an unknown one is 42704), and WITH
+// (...) / SET (...) option lists as Options of text keys and values,
+// each with the character position of its key so that the binder, which
+// decides what an option means and whether its value is valid, can
+// point at it; a key given twice is 42710. The query after CREATE
+// STREAM ... AS is handed to parseStmt like EXPLAIN's inner statement,
+// so it goes through the same rewrite as any SELECT and must come back
+// as a TiDB SELECT or set operation. The same first words in other
+// statements (CREATE TABLE, DROP TABLE, ALTER TABLE, COPY t) still go
+// to TiDB: the parse function returns nil for them.
 //
 // The rewrite conventions the binder relies on:
 //
