@@ -27,6 +27,12 @@ func Build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 func build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 	mem, eenv := env.mem(), env.exprEnv()
 	switch n := n.(type) {
+	case *plan.Input:
+		op, ok := env.Inputs[n.Source]
+		if !ok {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "source %q can only be read by a stream (CREATE STREAM ... AS SELECT)", n.Source)
+		}
+		return op, nil
 	case *plan.Scan:
 		snap, err := env.snapshot(n.Table)
 		if err != nil {

@@ -20,6 +20,13 @@ type Env struct {
 	// Params are the values of $1, $2, ... as the Go values of their
 	// types (see package sqltypes).
 	Params []any
+	// Inputs are the operators that plan.Input nodes read, by source
+	// name: a stream's runner sets them to the records of the batch.
+	Inputs map[string]Operator
+	// Pinned are table snapshots fixed by the caller before building: a
+	// stream's batch pins the config-table versions recorded in its plan.
+	// Tables not in Pinned are pinned on first use.
+	Pinned map[string]*catalog.Snapshot
 
 	// snaps are the snapshots pinned for the statement: the builder pins a
 	// table the first time it meets it, so every read of the table in the
@@ -62,6 +69,13 @@ func (e *Env) table(name string) (*catalog.Table, error) {
 // statement, pinning the current version on first use.
 func (e *Env) snapshot(name string) (*catalog.Snapshot, error) {
 	if s, ok := e.snaps[name]; ok {
+		return s, nil
+	}
+	if s, ok := e.Pinned[name]; ok {
+		if e.snaps == nil {
+			e.snaps = make(map[string]*catalog.Snapshot)
+		}
+		e.snaps[name] = s
 		return s, nil
 	}
 	t, err := e.table(name)

@@ -39,6 +39,14 @@ type Scan struct {
 	Cols  []Column
 }
 
+// Input reads the records of the current micro-batch of a stream's
+// source. Its columns are the source's. Outside a stream's batch there is
+// nothing to read, and building it is an error.
+type Input struct {
+	Source string
+	Cols   []Column
+}
+
 // Values produces literal rows (VALUES, SELECT without FROM). Each row has
 // one Expr per column; Exprs may use Params but no ColumnRefs.
 type Values struct {
@@ -173,6 +181,9 @@ type UnionAll struct {
 func (n *Scan) Columns() []Column { return n.Cols }
 
 // Columns implements Node.
+func (n *Input) Columns() []Column { return n.Cols }
+
+// Columns implements Node.
 func (n *Values) Columns() []Column { return n.Cols }
 
 // Columns implements Node.
@@ -205,6 +216,9 @@ func (n *UnionAll) Columns() []Column { return n.Cols }
 func (n *Scan) Children() []Node { return nil }
 
 // Children implements Node.
+func (n *Input) Children() []Node { return nil }
+
+// Children implements Node.
 func (n *Values) Children() []Node { return nil }
 
 // Children implements Node.
@@ -233,6 +247,9 @@ func (n *UnionAll) Children() []Node { return n.Inputs }
 
 // Describe implements Node.
 func (n *Scan) Describe() string { return "Scan " + n.Table }
+
+// Describe implements Node.
+func (n *Input) Describe() string { return "Input " + n.Source }
 
 // Describe implements Node.
 func (n *Values) Describe() string { return fmt.Sprintf("Values rows=%d", len(n.Rows)) }
@@ -322,6 +339,7 @@ func Format(n Node) string {
 
 var (
 	_ Node = (*Scan)(nil)
+	_ Node = (*Input)(nil)
 	_ Node = (*Values)(nil)
 	_ Node = (*Filter)(nil)
 	_ Node = (*Project)(nil)
