@@ -112,6 +112,17 @@ type Aggregate struct {
 	GroupBy []Expr
 	Aggs    []AggCall
 	Cols    []Column
+	// Window is set when the groups are event-time windows (GROUP BY
+	// TUMBLE/HOP): a stream then finalises a group once the watermark
+	// reaches its window's end.
+	Window *AggWindow
+}
+
+// AggWindow names the GROUP BY keys of an Aggregate that hold the start
+// and the end of the group's event-time window (ColumnRefs to a Window
+// node's window_start and window_end).
+type AggWindow struct {
+	StartKey, EndKey int
 }
 
 // SortKey is one ORDER BY key.
@@ -266,7 +277,11 @@ func (n *Aggregate) Describe() string {
 	for i, a := range n.Aggs {
 		aggs[i] = a.String()
 	}
-	return fmt.Sprintf("HashAggregate group=[%s] aggs=[%s]", joinExprs(n.GroupBy), strings.Join(aggs, ", "))
+	s := fmt.Sprintf("HashAggregate group=[%s] aggs=[%s]", joinExprs(n.GroupBy), strings.Join(aggs, ", "))
+	if n.Window != nil {
+		s += fmt.Sprintf(" window=[%d, %d)", n.Window.StartKey, n.Window.EndKey)
+	}
+	return s
 }
 
 // Describe implements Node.
