@@ -81,6 +81,10 @@ type Catalog struct {
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 
+	objMu      sync.Mutex // guards objects and objNextSeq
+	objects    map[string]Object
+	objNextSeq uint64
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -120,10 +124,17 @@ func OpenWithOptions(ctx context.Context, dir string, opts Options) (*Catalog, e
 		unlockDir(lock)
 		return nil, err
 	}
+	if c.objects, c.objNextSeq, err = readObjects(dir); err != nil {
+		unlockDir(lock)
+		return nil, err
+	}
 	c.bgCtx, c.bgCancel = context.WithCancel(context.Background())
 	go c.checkpointer()
 	return c, nil
 }
+
+// Dir returns the data directory.
+func (c *Catalog) Dir() string { return c.dir }
 
 // Close stops background work, makes every committed write durable and
 // releases the directory. Writes after Close fail with 57P01. Close is

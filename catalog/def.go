@@ -1,6 +1,10 @@
 package catalog
 
-import "github.com/sluice-sql/sluice/catalog/sqltypes"
+import (
+	"time"
+
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
+)
 
 // ColumnDef is one column of a table.
 type ColumnDef struct {
@@ -26,4 +30,19 @@ func (d TableDef) ColumnIndex(name string) int {
 		}
 	}
 	return -1
+}
+
+// SourceDef describes a source: an append-only, replayable input with a
+// schema. Options are the WITH options with lowercased keys, as written
+// (validated by the connector when the source is opened). EventTime names
+// the TIMESTAMP column that carries event time ("" for none);
+// WatermarkDelay is how far the watermark trails the largest event time
+// seen.
+type SourceDef struct {
+	Name           string
+	Columns        []ColumnDef
+	Connector      string
+	Options        map[string]string
+	EventTime      string
+	WatermarkDelay time.Duration
 }

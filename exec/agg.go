@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/exec/expr"
@@ -282,7 +283,15 @@ type accumulator interface {
 	update(gids []int32, arg arrow.Array, rows []int32) error
 	// build makes the result array of type dt for groups [0, groups).
 	build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error)
+	// buildSel makes the result array of type dt for the groups gids, in
+	// that order (a stream emitting only the groups a batch changed).
+	buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error)
 }
+
+// The state of every accumulator is plain typed slices indexed by group
+// id (no pointers into Arrow memory: strings are owned), so that a later
+// snapshot can write each slice out as an Arrow column and a restore can
+// read it back; see StreamAgg.
 
 // newAccumulator returns the accumulator of fn over arguments of type arg
 // (nil for count(*)) producing out.
@@ -392,6 +401,13 @@ func (c *countAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (a
 	return fixedFrom(mem, dt, c.counts[:groups], nil), nil
 }
 
+func (c *countAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error) {
+	if dt.ID() != arrow.INT64 {
+		return nil, internalf("count produces bigint, not %s", dt)
+	}
+	return fixedSel(mem, dt, c.counts, nil, gids), nil
+}
+
 // sumIntAcc is sum over SMALLINT, INTEGER or BIGINT, in int64; overflow
 // is 22003.
 type sumIntAcc struct {
@@ -438,6 +454,13 @@ func (s *sumIntAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (
 	return fixedFrom(mem, dt, s.sums[:groups], s.seen[:groups]), nil
 }
 
+func (s *sumIntAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error) {
+	if dt.ID() != arrow.INT64 {
+		return nil, internalf("integer sum produces bigint, not %s", dt)
+	}
+	return fixedSel(mem, dt, s.sums, s.seen, gids), nil
+}
+
 // sumFloatAcc is sum over REAL or DOUBLE PRECISION, in float64.
 type sumFloatAcc struct {
 	c        codec[float64]
@@ -475,6 +498,13 @@ func (s *sumFloatAcc) build(mem memory.Allocator, dt arrow.DataType, groups int)
 		return nil, internalf("float sum produces double precision, not %s", dt)
 	}
 	return fixedFrom(mem, dt, s.sums[:groups], s.seen[:groups]), nil
+}
+
+func (s *sumFloatAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error) {
+	if dt.ID() != arrow.FLOAT64 {
+		return nil, internalf("float sum produces double precision, not %s", dt)
+	}
+	return fixedSel(mem, dt, s.sums, s.seen, gids), nil
 }
 
 // avgAcc is avg, in float64. Integer inputs are summed exactly in int64
@@ -552,6 +582,21 @@ func (s *avgAcc) build(mem memory.Allocator, dt arrow.DataType, groups int) (arr
 	return fixedFrom(mem, dt, vals, valid), nil
 }
 
+func (s *avgAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error) {
+	if dt.ID() != arrow.FLOAT64 {
+		return nil, internalf("avg produces double precision, not %s", dt)
+	}
+	vals := make([]float64, len(gids))
+	valid := make([]bool, len(gids))
+	for i, g := range gids {
+		if c := s.counts[g]; c > 0 {
+			vals[i] = (s.fsum[g] + float64(s.isum[g])) / float64(c)
+			valid[i] = true
+		}
+	}
+	return fixedFrom(mem, dt, vals, valid), nil
+}
+
 // minMaxAcc is min or max over any comparable type.
 type minMaxAcc[K any] struct {
 	c        codec[K]
@@ -597,4 +642,41 @@ func (m *minMaxAcc[K]) update(gids []int32, arg arrow.Array, rows []int32) error
 
 func (m *minMaxAcc[K]) build(mem memory.Allocator, dt arrow.DataType, groups int) (arrow.Array, error) {
 	return m.c.build(mem, dt, m.vals[:groups], m.seen[:groups])
+}
+
+func (m *minMaxAcc[K]) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error) {
+	vals := make([]K, len(gids))
+	seen := make([]bool, len(gids))
+	for i, g := range gids {
+		vals[i], seen[i] = m.vals[g], m.seen[g]
+	}
+	return m.c.build(mem, dt, vals, seen)
+}
+
+// fixedSel builds a fixed-width array of type dt holding vals[g] for each
+// g of gids, NULL where valid[g] is false (valid nil: never NULL).
+func fixedSel[T fixedT](mem memory.Allocator, dt arrow.DataType, vals []T, valid []bool, gids []int32) arrow.Array {
+	buf, dst := allocFixed[T](mem, len(gids))
+	for i, g := range gids {
+		dst[i] = vals[g]
+	}
+	var vbuf *memory.Buffer
+	nulls := 0
+	if valid != nil {
+		for _, g := range gids {
+			if !valid[g] {
+				nulls++
+			}
+		}
+		if nulls > 0 {
+			var bits []byte
+			vbuf, bits = allocBits(mem, len(gids))
+			for i, g := range gids {
+				if valid[g] {
+					bitutil.SetBit(bits, i)
+				}
+			}
+		}
+	}
+	return newArray(dt, len(gids), vbuf, nulls, buf)
 }

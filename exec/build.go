@@ -87,6 +87,20 @@ func build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 		}
 		return op, nil
 
+	case *plan.Window:
+		if _, _, err := windowBounds(n); err != nil {
+			return nil, err
+		}
+		input, err := build(ctx, env, n.Input)
+		if err != nil {
+			return nil, err
+		}
+		op, err := newWindowOp(input, n, mem, eenv)
+		if err != nil {
+			return nil, closeOnError(err, input)
+		}
+		return op, nil
+
 	case *plan.Sort:
 		keys := make([]sortKey, len(n.Keys))
 		for i, k := range n.Keys {

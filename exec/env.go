@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -23,6 +24,9 @@ type Env struct {
 	// Inputs are the operators that plan.Input nodes read, by source
 	// name: a stream's runner sets them to the records of the batch.
 	Inputs map[string]Operator
+	// Sources appends the rows of INSERT INTO a source. Nil refuses such
+	// inserts.
+	Sources SourceWriter
 	// Pinned are table snapshots fixed by the caller before building: a
 	// stream's batch pins the config-table versions recorded in its plan.
 	// Tables not in Pinned are pinned on first use.
@@ -35,6 +39,13 @@ type Env struct {
 	snaps map[string]*catalog.Snapshot
 	// eenv is the expression environment, made on first use.
 	eenv *expr.Env
+}
+
+// SourceWriter appends rows to a source: INSERT INTO a log source.
+type SourceWriter interface {
+	// AppendRows appends rows (one Go value per source column, as in
+	// package sqltypes) to the named source atomically and durably.
+	AppendRows(ctx context.Context, source string, rows [][]any) error
 }
 
 // mem returns the allocator.

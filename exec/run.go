@@ -177,6 +177,9 @@ func explainNode(text string) *plan.Values {
 // before the write starts, against the versions Build pinned, so that
 // INSERT INTO t SELECT ... FROM t reads t as it was before the statement.
 func runInsert(ctx context.Context, env *Env, s *plan.Insert) (int, error) {
+	if s.ToSource {
+		return runInsertSource(ctx, env, s)
+	}
 	tbl, err := env.table(s.Table)
 	if err != nil {
 		return 0, err
@@ -203,6 +206,29 @@ func runInsert(ctx context.Context, env *Env, s *plan.Insert) (int, error) {
 		return nil
 	})
 	if err != nil {
+		return 0, err
+	}
+	return len(rows), nil
+}
+
+// runInsertSource appends the rows to a source.
+func runInsertSource(ctx context.Context, env *Env, s *plan.Insert) (int, error) {
+	if env.Sources == nil {
+		return 0, sqlerr.New(sqlerr.FeatureNotSupported, "cannot insert into source %q here", s.Table)
+	}
+	for _, t := range s.Targets {
+		if t < 0 || t >= s.Width {
+			return 0, internalf("insert target column %d of source %q does not exist", t, s.Table)
+		}
+	}
+	rows, err := collectRows(ctx, env, s.Source, s.Targets, s.Width)
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if err := env.Sources.AppendRows(ctx, s.Table, rows); err != nil {
 		return 0, err
 	}
 	return len(rows), nil

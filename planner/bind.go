@@ -19,6 +19,10 @@ type Catalog interface {
 	TableDef(name string) (catalog.TableDef, error)
 	// TableNames lists the tables, sorted.
 	TableNames() []string
+	// SourceDef returns the definition of a source.
+	SourceDef(name string) (catalog.SourceDef, bool)
+	// StreamColumns returns the output columns of a stream.
+	StreamColumns(name string) ([]plan.Column, bool)
 }
 
 // BindEnv is the context a statement is bound in.
@@ -31,6 +35,9 @@ type BindEnv struct {
 	// ParamTypes are the parameter types the client declared; Unknown
 	// where it left a type to the server.
 	ParamTypes []sqltypes.Type
+	// Restoring is set when the server binds a stored definition again on
+	// start: the stream's sink table already exists then.
+	Restoring bool
 }
 
 // Bound is a bound statement.
@@ -51,6 +58,11 @@ type binder struct {
 	paramOrder []int
 	// agg, when set, binds expressions above an Aggregate node.
 	agg *aggScope
+	// window is the event-time window of the SELECT being bound, once its
+	// GROUP BY TUMBLE/HOP is bound.
+	window *windowScope
+	// text is the statement's SQL text.
+	text string
 }
 
 // Bind resolves a parsed statement against the catalog into a plan.
@@ -75,6 +87,7 @@ func Bind(env BindEnv, p Parsed) (*Bound, error) {
 }
 
 func (b *binder) bindStatement(p Parsed) (plan.Statement, []plan.Column, error) {
+	b.text = p.Text
 	if p.Stmt != nil {
 		return b.bindSluice(p.Stmt)
 	}
@@ -205,6 +218,41 @@ func (b *binder) bindSluice(s SluiceStmt) (plan.Statement, []plan.Column, error)
 		default:
 			return &plan.Txn{Kind: plan.TxnRollback}, nil, nil
 		}
+	case *CreateSourceStmt:
+		st, err := b.bindCreateSource(s, b.text)
+		return st, nil, err
+	case *CreateStreamStmt:
+		st, err := b.bindCreateStream(s, b.text)
+		return st, nil, err
+	case *AlterStreamStmt:
+		st := &plan.AlterStream{Name: s.Name}
+		for _, o := range s.Options {
+			if o.Key != "trigger" {
+				return nil, nil, optErr(sqlerr.FeatureNotSupported, o, "ALTER STREAM can change only the trigger; changing %q needs CREATE OR REPLACE STREAM", o.Key)
+			}
+			t, err := ParseTrigger(o.Value)
+			if err != nil {
+				return nil, nil, withPos(err, o.Pos)
+			}
+			st.Trigger = &t
+		}
+		return st, nil, nil
+	case *StreamControlStmt:
+		return &plan.StreamControl{Name: s.Name, Pause: s.Action == "pause"}, nil, nil
+	case *DropStreamStmt:
+		return &plan.DropStream{Names: s.Names, IfExists: s.IfExists}, nil, nil
+	case *DropSourceStmt:
+		return &plan.DropSource{Names: s.Names, IfExists: s.IfExists}, nil, nil
+	case *ShowStreamsStmt:
+		return b.showSystem("sluice_streams", 6)
+	case *ShowSourcesStmt:
+		return b.showSystem("sluice_sources", 5)
+	case *SubscribeStmt:
+		cols, ok := b.env.Catalog.StreamColumns(s.Name)
+		if !ok {
+			return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "stream %q does not exist", s.Name)
+		}
+		return &plan.Subscribe{Name: s.Name, Cols: cols}, nil, nil
 	case *ExplainStmt:
 		inner, _, err := b.bindStatement(s.Inner)
 		if err != nil {
@@ -214,6 +262,20 @@ func (b *binder) bindSluice(s SluiceStmt) (plan.Statement, []plan.Column, error)
 		return &plan.Explain{Text: plan.String(inner)}, cols, nil
 	}
 	return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "statement %T is not supported", s)
+}
+
+// showSystem reads the first n columns of a system table (SHOW STREAMS,
+// SHOW SOURCES).
+func (b *binder) showSystem(name string, n int) (plan.Statement, []plan.Column, error) {
+	cols, _ := SystemTable(name)
+	in := &plan.Input{Source: name, Cols: cols}
+	p := &plan.Project{Input: in}
+	for i := 0; i < n; i++ {
+		p.Exprs = append(p.Exprs, &plan.ColumnRef{Index: i, Name: cols[i].Name, T: cols[i].Type})
+		p.Cols = append(p.Cols, cols[i])
+	}
+	sort := &plan.Sort{Input: p, Keys: []plan.SortKey{{Expr: &plan.ColumnRef{Index: 0, Name: cols[0].Name, T: cols[0].Type}}}}
+	return &plan.Query{Root: sort}, p.Cols, nil
 }
 
 // scope is the set of columns an expression can name: the output columns

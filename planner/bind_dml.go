@@ -47,8 +47,13 @@ func (b *binder) bindInsert(s *ast.InsertStmt) (plan.Statement, error) {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "REPLACE, ON DUPLICATE KEY and INSERT ... SET are not supported")
 	}
 	def, _, err := b.dmlTable(s.Table)
+	toSource := false
 	if err != nil {
-		return nil, err
+		sd, ok := b.insertSource(s.Table, err)
+		if !ok {
+			return nil, err
+		}
+		def, toSource = catalog.TableDef{Name: sd.Name, Columns: sd.Columns}, true
 	}
 	var targets []int
 	if len(s.Columns) == 0 {
@@ -113,7 +118,24 @@ func (b *binder) bindInsert(s *ast.InsertStmt) (plan.Statement, error) {
 		}
 		src = &plan.Values{Rows: rows, Cols: cols}
 	}
-	return &plan.Insert{Table: def.Name, Source: src, Targets: targets}, nil
+	return &plan.Insert{Table: def.Name, Source: src, Targets: targets, ToSource: toSource, Width: len(def.Columns)}, nil
+}
+
+// insertSource returns the source an INSERT names when its target is not
+// a table (err is the table lookup's error).
+func (b *binder) insertSource(refs *ast.TableRefsClause, err error) (catalog.SourceDef, bool) {
+	if sqlerr.Code(err) != sqlerr.UndefinedTable || refs == nil || refs.TableRefs == nil {
+		return catalog.SourceDef{}, false
+	}
+	ts, ok := refs.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return catalog.SourceDef{}, false
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return catalog.SourceDef{}, false
+	}
+	return b.env.Catalog.SourceDef(tn.Name.O)
 }
 
 // assign converts a value for storing into a column with PostgreSQL's

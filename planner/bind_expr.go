@@ -342,6 +342,8 @@ func (b *binder) bindCase(sc *scope, n *ast.CaseExpr) (plan.Expr, error) {
 func (b *binder) bindFuncCall(sc *scope, n *ast.FuncCallExpr) (plan.Expr, error) {
 	name := n.FnName.L
 	switch name {
+	case "tumble", "hop", "tumble_start", "tumble_end", "hop_start", "hop_end":
+		return b.bindWindowFunc(sc, n)
 	case "sluice_cast":
 		return b.bindCast(sc, n)
 	case "sluice_interval":

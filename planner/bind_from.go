@@ -75,12 +75,25 @@ func (b *binder) bindFrom(rs ast.ResultSetNode) (plan.Node, *scope, error) {
 			if src.Schema.O != "" && src.Schema.L != "public" {
 				return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "schema %q does not exist", src.Schema.O)
 			}
-			def, err := b.env.Catalog.TableDef(src.Name.O)
-			if err != nil {
-				return nil, nil, err
-			}
 			if alias == "" {
 				alias = src.Name.O
+			}
+			def, err := b.env.Catalog.TableDef(src.Name.O)
+			if err != nil {
+				if sqlerr.Code(err) != sqlerr.UndefinedTable {
+					return nil, nil, err
+				}
+				if sd, ok := b.env.Catalog.SourceDef(src.Name.O); ok {
+					cols := make([]plan.Column, len(sd.Columns))
+					for i, c := range sd.Columns {
+						cols[i] = plan.Column{Name: c.Name, Type: c.Type}
+					}
+					return &plan.Input{Source: sd.Name, Cols: cols}, scopeOf(alias, cols), nil
+				}
+				if cols, ok := SystemTable(src.Name.O); ok {
+					return &plan.Input{Source: src.Name.O, Cols: cols}, scopeOf(alias, cols), nil
+				}
+				return nil, nil, err
 			}
 			cols := make([]plan.Column, len(def.Columns))
 			for i, c := range def.Columns {

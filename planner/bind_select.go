@@ -151,6 +151,7 @@ func (b *binder) bindSelect(s *ast.SelectStmt) (plan.Node, error) {
 		keys = append(keys, plan.SortKey{Expr: &plan.ColumnRef{Index: idx, Name: c.Name, T: c.Type}, Desc: o.Desc, NullsFirst: nf})
 	}
 	b.agg = nil
+	b.window = nil
 
 	node = proj
 	if s.Distinct {
@@ -442,6 +443,22 @@ func (b *binder) bindAggregate(input plan.Node, sc *scope, s *ast.SelectStmt, it
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ROLLUP is not supported")
 		}
 		for _, g := range s.GroupBy.Items {
+			if f, ok := windowCall(g.Expr); ok {
+				w, ext, err := b.bindGroupWindow(agg.Input, sc, f)
+				if err != nil {
+					return nil, err
+				}
+				agg.Input, sc, as.inner = w, ext, ext
+				agg.Window = &plan.AggWindow{StartKey: len(agg.GroupBy), EndKey: len(agg.GroupBy) + 1}
+				for _, k := range []int{b.window.start, b.window.end} {
+					c := ext.cols[k]
+					ref := &plan.ColumnRef{Index: k, Name: c.name[1:], T: c.t}
+					agg.GroupBy = append(agg.GroupBy, ref)
+					agg.Cols = append(agg.Cols, plan.Column{Name: ref.Name, Type: ref.T})
+					as.groups = append(as.groups, ref.String())
+				}
+				continue
+			}
 			ge := g.Expr
 			if p, ok := ge.(*ast.PositionExpr); ok {
 				if p.N < 1 || p.N > len(items) {

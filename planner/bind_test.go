@@ -30,6 +30,26 @@ func (c testCatalog) TableDef(name string) (catalog.TableDef, error) {
 
 func (c testCatalog) TableNames() []string { return nil }
 
+// SourceDef knows one source, events, with event time ts.
+func (c testCatalog) SourceDef(name string) (catalog.SourceDef, bool) {
+	if name != "events" {
+		return catalog.SourceDef{}, false
+	}
+	col := func(n string, t sqltypes.Type) catalog.ColumnDef { return catalog.ColumnDef{Name: n, Type: t} }
+	return catalog.SourceDef{Name: "events", Connector: "log", EventTime: "ts", WatermarkDelay: 5 * time.Second,
+		Columns: []catalog.ColumnDef{
+			col("ts", sqltypes.Timestamp), col("user_id", sqltypes.Int64), col("page", sqltypes.Varchar(64)), col("latency_ms", sqltypes.Int32),
+		}}, true
+}
+
+// StreamColumns knows one stream, slow.
+func (c testCatalog) StreamColumns(name string) ([]plan.Column, bool) {
+	if name != "slow" {
+		return nil, false
+	}
+	return []plan.Column{{Name: "ts", Type: sqltypes.Timestamp}, {Name: "page", Type: sqltypes.Varchar(64)}}, true
+}
+
 func bindTestCatalog() testCatalog {
 	col := func(n string, t sqltypes.Type) catalog.ColumnDef { return catalog.ColumnDef{Name: n, Type: t} }
 	return testCatalog{
@@ -146,6 +166,29 @@ func TestBindErrorsCarryPostgresCodes(t *testing.T) {
 		{"ORDER BY a position past the select list is 42P10", "SELECT page FROM clicks ORDER BY 2", sqlerr.InvalidColumnReference},
 		{"DISTINCT with ORDER BY of an unselected column is 42P10", "SELECT DISTINCT page FROM clicks ORDER BY user_id", sqlerr.InvalidColumnReference},
 		{"a correlated subquery is refused with 0A000", "SELECT (SELECT 1) FROM clicks", sqlerr.FeatureNotSupported},
+		{"a stream over only tables is 0A000", "CREATE STREAM s AS SELECT page FROM clicks", sqlerr.FeatureNotSupported},
+		{"a stream-to-stream join is 0A000", "CREATE STREAM s AS SELECT a.page FROM events a JOIN events b ON a.page = b.page", sqlerr.FeatureNotSupported},
+		{"ORDER BY in a stream is 0A000", "CREATE STREAM s AS SELECT page FROM events ORDER BY page", sqlerr.FeatureNotSupported},
+		{"LIMIT in a stream is 0A000", "CREATE STREAM s AS SELECT page FROM events LIMIT 3", sqlerr.FeatureNotSupported},
+		{"a source on the outer side of a LEFT JOIN is 0A000", "CREATE STREAM s AS SELECT r.page FROM page_rules r LEFT JOIN events e ON e.page = r.page", sqlerr.FeatureNotSupported},
+		{"append mode without a window is 0A000", "CREATE STREAM s WITH (output_mode = 'append') AS SELECT page, count(*) FROM events GROUP BY page", sqlerr.FeatureNotSupported},
+		{"a table sink without the group key selected is 0A000", "CREATE STREAM s AS SELECT count(*) FROM events GROUP BY page", sqlerr.FeatureNotSupported},
+		{"an unknown stream option is 42601", "CREATE STREAM s WITH (trigerr = '1s') AS SELECT page FROM events", sqlerr.SyntaxError},
+		{"a bad trigger is 22023", "CREATE STREAM s WITH (trigger = 'soon') AS SELECT page FROM events", sqlerr.InvalidParameterValue},
+		{"a bad max_rows_per_batch is 22023", "CREATE STREAM s WITH (max_rows_per_batch = 0) AS SELECT page FROM events", sqlerr.InvalidParameterValue},
+		{"a stream named like a table is 42P07", "CREATE STREAM clicks AS SELECT page FROM events", sqlerr.DuplicateTable},
+		{"a source named like a source is 42P07", "CREATE SOURCE events (a INT)", sqlerr.DuplicateTable},
+		{"an unknown connector is 22023", "CREATE SOURCE s (a INT) WITH (connector = 'ftp')", sqlerr.InvalidParameterValue},
+		{"an event_time column that is not a timestamp is 42804", "CREATE SOURCE s (a INT) WITH (event_time = 'a')", sqlerr.DatatypeMismatch},
+		{"a missing event_time column is 42703", "CREATE SOURCE s (a INT) WITH (event_time = 'b')", sqlerr.UndefinedColumn},
+		{"a bad watermark_delay is 22023", "CREATE SOURCE s (ts TIMESTAMP) WITH (event_time = 'ts', watermark_delay = 'soon')", sqlerr.InvalidParameterValue},
+		{"TUMBLE outside GROUP BY is 42803", "SELECT TUMBLE(ts, INTERVAL '1 minute') FROM events", sqlerr.GroupingError},
+		{"TUMBLE_START without a window is 42803", "CREATE STREAM s AS SELECT TUMBLE_START(ts, INTERVAL '1 minute'), count(*) FROM events GROUP BY page", sqlerr.GroupingError},
+		{"TUMBLE_START with other arguments is 42803", "CREATE STREAM s AS SELECT TUMBLE_START(ts, INTERVAL '2 minute'), count(*) FROM events GROUP BY TUMBLE(ts, INTERVAL '1 minute')", sqlerr.GroupingError},
+		{"a HOP slide larger than its size is 22023", "CREATE STREAM s AS SELECT count(*) FROM events GROUP BY HOP(ts, INTERVAL '2 minute', INTERVAL '1 minute')", sqlerr.InvalidParameterValue},
+		{"a window over a non-timestamp is 42804", "CREATE STREAM s AS SELECT count(*) FROM events GROUP BY TUMBLE(latency_ms, INTERVAL '1 minute')", sqlerr.DatatypeMismatch},
+		{"ALTER STREAM of a sink is 0A000", "ALTER STREAM slow SET (sink = 'log')", sqlerr.FeatureNotSupported},
+		{"SUBSCRIBE to an unknown stream is 42P01", "SUBSCRIBE nope", sqlerr.UndefinedTable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

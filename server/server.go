@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/sluice-sql/sluice/catalog"
+	"github.com/sluice-sql/sluice/exec/stream"
 	"github.com/sluice-sql/sluice/server/pgwire"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxMessageSize bounds one protocol message; 0 means pgwire's default.
 	MaxMessageSize int
+	// StreamClock is the processing-time clock of streams' triggers;
+	// nil is the system clock. Tests use a stream.ManualClock.
+	StreamClock stream.Clock
 }
 
 // Validate fills defaults and checks the configuration.
@@ -59,6 +63,7 @@ type Server struct {
 	ln      net.Listener
 	served  chan error
 	mem     memory.Allocator
+	streams *stream.Manager
 	stopped sync.Once
 	stopErr error
 }
@@ -75,20 +80,31 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open catalog in %s: %w", cfg.DataDir, err)
 	}
 	s := &Server{cfg: cfg, cat: cat, served: make(chan error, 1), mem: memory.NewGoAllocator()}
+	s.streams, err = stream.NewManager(stream.Config{Catalog: cat, Dir: cfg.DataDir, Clock: cfg.StreamClock, Mem: s.mem, Logger: cfg.Logger})
+	if err != nil {
+		_ = cat.Close()
+		return nil, err
+	}
+	s.restoreObjects(ctx)
 	s.wire, err = pgwire.NewServer(pgwire.Config{Logger: cfg.Logger, MaxMessageSize: cfg.MaxMessageSize}, &backend{srv: s})
 	if err != nil {
+		_ = s.streams.Close()
 		_ = cat.Close()
 		return nil, err
 	}
 	var lc net.ListenConfig
 	s.ln, err = lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
+		_ = s.streams.Close()
 		_ = cat.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	go func() { s.served <- s.wire.Serve(context.WithoutCancel(ctx), s.ln) }()
 	return s, nil
 }
+
+// Streams is the server's stream manager (tests wait on it).
+func (s *Server) Streams() *stream.Manager { return s.streams }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -102,6 +118,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = s.ln.Close()
 		if serr := <-s.served; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, pgwire.ErrServerClosed) {
 			err = errors.Join(err, serr)
+		}
+		if cerr := s.streams.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close streams: %w", cerr))
 		}
 		if cerr := s.cat.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close catalog: %w", cerr))

@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
 	"github.com/sluice-sql/sluice/exec"
+	"github.com/sluice-sql/sluice/exec/stream"
 	"github.com/sluice-sql/sluice/planner"
 	"github.com/sluice-sql/sluice/planner/plan"
 	"github.com/sluice-sql/sluice/server/pgwire"
@@ -42,8 +43,12 @@ func (b *backend) Connect(_ context.Context, params map[string]string) (pgwire.S
 	return s, nil
 }
 
-// catalogView adapts the catalog to planner.Catalog.
-type catalogView struct{ cat *catalog.Catalog }
+// catalogView adapts the catalog and the stream manager to
+// planner.Catalog.
+type catalogView struct {
+	cat     *catalog.Catalog
+	streams *stream.Manager
+}
 
 func (v catalogView) TableDef(name string) (catalog.TableDef, error) {
 	t, err := v.cat.Table(name)
@@ -166,7 +171,7 @@ func (st *statement) bind() error {
 		declared = st.bound.ParamTypes
 	}
 	b, err := planner.Bind(planner.BindEnv{
-		Catalog:    catalogView{cat: st.s.srv.cat},
+		Catalog:    st.s.srv.catalogView(),
 		Now:        time.Now(),
 		Setting:    st.s.setting,
 		ParamTypes: declared,
@@ -239,17 +244,44 @@ func (st *statement) Execute(ctx context.Context, params []any) (pgwire.Result, 
 				stmt.StatementTag()))
 		}
 	}
-	res, err := exec.Run(ctx, &exec.Env{Mem: s.srv.mem, Catalog: s.srv.cat, Params: params}, stmt)
+	if res, ok, err := s.runStreamStatement(ctx, stmt); ok || err != nil {
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		return res, nil
+	}
+	env := &exec.Env{Mem: s.srv.mem, Catalog: s.srv.cat, Params: params, Sources: s.srv.streams}
+	release := func() {}
+	if q, ok := stmt.(*plan.Query); ok {
+		inputs, rel, err := s.srv.systemInputs(ctx, q.Root, s.srv.mem)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		env.Inputs, release = inputs, rel
+	}
+	res, err := exec.Run(ctx, env, stmt)
 	if err != nil {
+		release()
 		return nil, s.fail(err)
 	}
-	return &sessionResult{Result: res, s: s}, nil
+	return &sessionResult{Result: res, s: s, release: release}, nil
 }
 
 // sessionResult marks the transaction failed when producing rows fails.
 type sessionResult struct {
 	*exec.Result
-	s *session
+	s       *session
+	release func() // frees the system-table rows the result reads
+}
+
+// Close implements pgwire.Result.
+func (r *sessionResult) Close() error {
+	err := r.Result.Close()
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+	return err
 }
 
 // Next implements pgwire.Result.

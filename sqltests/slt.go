@@ -36,6 +36,8 @@ const (
 	kindHalt                         // halt
 	kindRestart                      // restart
 	kindConnection                   // connection <name>
+	kindAdvance                      // advance <duration>
+	kindWait                         // wait <stream> <batch>
 )
 
 // sortMode is how a query's rows are compared.
@@ -80,6 +82,10 @@ type record struct {
 	expFrom, expTo int
 
 	connName string // connection
+
+	advance    time.Duration // advance
+	waitStream string        // wait
+	waitBatch  int64         // wait
 }
 
 // script is a parsed script file.
@@ -105,6 +111,7 @@ func parseScript(name string, src []byte) (*script, error) {
 	}
 	s := &script{name: name, lines: lines}
 	var conds []condition
+	var scriptConds []condition // from "engine <name>"
 	errAt := func(i int, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", name, i+1, fmt.Sprintf(format, args...))
 	}
@@ -119,6 +126,37 @@ func parseScript(name string, src []byte) (*script, error) {
 		fields := strings.Fields(line)
 		rec := &record{line: i + 1, wantCount: -1}
 		switch fields[0] {
+		case "engine":
+			if len(fields) != 2 || (fields[1] != engineSluice && fields[1] != enginePostgres) || len(s.records) > 0 {
+				return nil, errAt(i, "want \"engine sluice\" or \"engine postgres\" before the first record")
+			}
+			scriptConds = []condition{{only: true, name: fields[1]}}
+			i++
+			continue
+		case "advance":
+			d, err := time.ParseDuration(afterWord(line, 1))
+			if len(fields) != 2 || err != nil || d <= 0 {
+				return nil, errAt(i, "want \"advance <duration>\", such as advance 1s")
+			}
+			rec.kind, rec.advance = kindAdvance, d
+			rec.conds, conds = append(append([]condition{}, scriptConds...), conds...), nil
+			s.records = append(s.records, rec)
+			i++
+			continue
+		case "wait":
+			var n int64
+			var err error
+			if len(fields) == 3 {
+				n, err = strconv.ParseInt(fields[2], 10, 64)
+			}
+			if len(fields) != 3 || err != nil || n < 0 {
+				return nil, errAt(i, "want \"wait <stream> <batch id>\"")
+			}
+			rec.kind, rec.waitStream, rec.waitBatch = kindWait, fields[1], n
+			rec.conds, conds = append(append([]condition{}, scriptConds...), conds...), nil
+			s.records = append(s.records, rec)
+			i++
+			continue
 		case "skipif", "onlyif":
 			if len(fields) != 2 || !slices.Contains(conditionNames, fields[1]) {
 				return nil, errAt(i, "want %q followed by one of %s", fields[0], strings.Join(conditionNames, ", "))
@@ -134,7 +172,7 @@ func parseScript(name string, src []byte) (*script, error) {
 			if fields[0] == "restart" {
 				rec.kind = kindRestart
 			}
-			rec.conds, conds = conds, nil
+			rec.conds, conds = append(append([]condition{}, scriptConds...), conds...), nil
 			s.records = append(s.records, rec)
 			i++
 			continue
@@ -144,7 +182,7 @@ func parseScript(name string, src []byte) (*script, error) {
 			}
 			rec.kind = kindConnection
 			rec.connName = fields[1]
-			rec.conds, conds = conds, nil
+			rec.conds, conds = append(append([]condition{}, scriptConds...), conds...), nil
 			s.records = append(s.records, rec)
 			i++
 			continue
@@ -213,7 +251,7 @@ func parseScript(name string, src []byte) (*script, error) {
 			}
 			return nil, errAt(i, "unknown directive %q", fields[0])
 		}
-		rec.conds, conds = conds, nil
+		rec.conds, conds = append(append([]condition{}, scriptConds...), conds...), nil
 
 		// The SQL: up to a blank line, or to ---- in a query.
 		i++
@@ -392,6 +430,16 @@ type engine interface {
 	Restart(ctx context.Context) error
 }
 
+// streamEngine is an engine with streams and a processing-time clock the
+// script moves (advance, wait).
+type streamEngine interface {
+	// Advance waits until no stream is in the middle of a batch, then
+	// moves processing time forward by d, firing the triggers due.
+	Advance(ctx context.Context, d time.Duration) error
+	// WaitForBatch waits until the stream has committed batch id.
+	WaitForBatch(ctx context.Context, stream string, id int64) error
+}
+
 // failure is one record that did not do what the script expects.
 type failure struct {
 	file    string
@@ -508,6 +556,10 @@ func recordTitle(rec *record) string {
 		return "restart"
 	case kindConnection:
 		return "connection " + rec.connName
+	case kindAdvance:
+		return "advance " + rec.advance.String()
+	case kindWait:
+		return fmt.Sprintf("wait %s %d", rec.waitStream, rec.waitBatch)
 	}
 	return "halt"
 }
@@ -541,6 +593,26 @@ func (r *runner) runRecord(ctx context.Context, idx int, rec *record) string {
 			// Go on: if no server came up, the next record cannot connect
 			// and stops the script.
 			r.fail(rec, "restart reported an error", err.Error())
+		}
+		return ""
+	}
+
+	if rec.kind == kindAdvance || rec.kind == kindWait {
+		st, ok := r.eng.(streamEngine)
+		if !ok {
+			r.fail(rec, "this engine has no streams", "")
+			return ""
+		}
+		rctx, cancel := context.WithTimeout(ctx, r.opts.recordTimeout)
+		defer cancel()
+		var err error
+		if rec.kind == kindAdvance {
+			err = st.Advance(rctx, rec.advance)
+		} else {
+			err = st.WaitForBatch(rctx, rec.waitStream, rec.waitBatch)
+		}
+		if err != nil {
+			r.fail(rec, recordTitle(rec)+" failed", err.Error())
 		}
 		return ""
 	}

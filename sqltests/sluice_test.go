@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/sluice-sql/sluice/exec/stream"
 	"github.com/sluice-sql/sluice/server"
 )
 
@@ -17,7 +18,8 @@ import (
 func TestSQL(t *testing.T) {
 	scripts := loadScripts(t)
 	newEngine := func(t *testing.T, s *script, p protocol) engine {
-		e := &sluiceEngine{dataDir: t.TempDir(), log: &syncBuffer{}}
+		e := &sluiceEngine{dataDir: t.TempDir(), log: &syncBuffer{},
+			clock: stream.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
 		if err := e.start(t.Context()); err != nil {
 			t.Fatalf("%s: start sluice: %v", s.name, err)
 		}
@@ -43,15 +45,18 @@ type sluiceEngine struct {
 	dataDir string
 	log     *syncBuffer
 	srv     *server.Server // nil while stopped
+	// clock is the streams' processing time, moved by advance records.
+	clock *stream.ManualClock
 }
 
 var _ engine = (*sluiceEngine)(nil)
 
 func (e *sluiceEngine) start(ctx context.Context) error {
 	srv, err := server.Start(ctx, server.Config{
-		Listen:  "127.0.0.1:0",
-		DataDir: e.dataDir,
-		Logger:  slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Listen:      "127.0.0.1:0",
+		DataDir:     e.dataDir,
+		StreamClock: e.clock,
+		Logger:      slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		return err
@@ -66,6 +71,27 @@ func (e *sluiceEngine) shutdown(ctx context.Context) error {
 	}
 	err := e.srv.Shutdown(ctx)
 	e.srv = nil
+	return err
+}
+
+// Advance implements streamEngine.
+func (e *sluiceEngine) Advance(ctx context.Context, d time.Duration) error {
+	if e.srv == nil {
+		return errors.New("the server is not running")
+	}
+	if err := e.srv.Streams().WaitIdle(ctx); err != nil {
+		return err
+	}
+	e.clock.Advance(d)
+	return nil
+}
+
+// WaitForBatch implements streamEngine.
+func (e *sluiceEngine) WaitForBatch(ctx context.Context, name string, id int64) error {
+	if e.srv == nil {
+		return errors.New("the server is not running")
+	}
+	_, err := e.srv.Streams().WaitForBatch(ctx, name, id)
 	return err
 }
 

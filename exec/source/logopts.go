@@ -1,6 +1,7 @@
 package source
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,8 @@ func (o LogOptions) Validate() error {
 // 22023 error naming key and value.
 func ParseLogOptions(opts map[string]string) (LogOptions, error) {
 	var o LogOptions
-	for key, val := range opts {
+	for _, key := range sortedKeys(opts) {
+		val := opts[key]
 		if IsCommonOption(key) {
 			continue
 		}
@@ -118,11 +120,18 @@ func parseDuration(s string) (time.Duration, error) {
 	if iv.Months != 0 {
 		return 0, errMonths
 	}
-	us := int64(iv.Days)*86_400_000_000 + iv.Micros
-	if us > int64(1<<63-1)/1000 || us < -int64(1<<63-1)/1000 {
+	// A time.Duration holds ±maxMicros microseconds; Days*microsPerDay
+	// could wrap for large day counts, so check before multiplying.
+	const maxMicros = math.MaxInt64 / int64(time.Microsecond)
+	days := int64(iv.Days)
+	if days > maxMicros/microsPerDay || days < -maxMicros/microsPerDay {
 		return 0, errDurationRange
 	}
-	return time.Duration(us) * time.Microsecond, nil
+	us := days * microsPerDay
+	if (iv.Micros > 0 && us > maxMicros-iv.Micros) || (iv.Micros < 0 && us < -maxMicros-iv.Micros) {
+		return 0, errDurationRange
+	}
+	return time.Duration(us+iv.Micros) * time.Microsecond, nil
 }
 
 type optError string

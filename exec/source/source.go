@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
+	"github.com/sluice-sql/sluice/exec/expr"
 )
 
 // Offsets maps a partition to an offset in it. Offsets are row numbers:
@@ -285,3 +286,6 @@ func (b *batcher) release() {
 	}
 	b.pieces, b.out, b.n = nil, nil, 0
 }
+
+// appendValue appends a Go value of a SQL value to a builder.
+func appendValue(b array.Builder, v any) error { return expr.AppendValue(b, v) }

@@ -32,6 +32,10 @@ type Insert struct {
 	Table   string
 	Source  Node
 	Targets []int
+	// ToSource is set when Table names a source (connector 'log'): the
+	// rows are appended to it, atomically; Width is its column count.
+	ToSource bool
+	Width    int
 }
 
 // Assignment is one SET col = expr of an UPDATE.
@@ -158,6 +162,18 @@ func String(s Statement) string {
 		return fmt.Sprintf("Update %s filter=%v set=%d\n", s.Table, s.Filter, len(s.Set))
 	case *Delete:
 		return fmt.Sprintf("Delete %s filter=%v\n", s.Table, s.Filter)
+	case *Explain:
+		return s.Text
+	case *CreateStream:
+		o := s.Options
+		head := fmt.Sprintf("Stream %s source=%s trigger=%s sink=%s output_mode=%s", s.Name, s.Source, o.Trigger, o.Sink, o.OutputMode)
+		if o.MaxRowsPerBatch > 0 {
+			head += fmt.Sprintf(" max_rows_per_batch=%d", o.MaxRowsPerBatch)
+		}
+		if s.Key != nil {
+			head += fmt.Sprintf(" key=%v", s.Key)
+		}
+		return head + "\n" + indent(Format(s.Query))
 	default:
 		return s.StatementTag() + "\n"
 	}

@@ -62,9 +62,9 @@ func (n *Window) Children() []Node { return []Node{n.Input} }
 // Describe implements Node.
 func (n *Window) Describe() string {
 	if n.Kind == WindowHop {
-		return fmt.Sprintf("Window hop time=%s slide=%s size=%s", n.Time, n.Slide, n.Size)
+		return fmt.Sprintf("Window hop time=%s slide=%s size=%s", n.Time, FormatDuration(n.Slide), FormatDuration(n.Size))
 	}
-	return fmt.Sprintf("Window tumble time=%s size=%s", n.Time, n.Size)
+	return fmt.Sprintf("Window tumble time=%s size=%s", n.Time, FormatDuration(n.Size))
 }
 
 var _ Node = (*Window)(nil)

@@ -37,3 +37,32 @@ DELETE FROM page_rules WHERE category IS NULL
 CREATE TABLE t (id BIGINT PRIMARY KEY, r REAL, d DOUBLE PRECISION, s VARCHAR(5), b BOOLEAN, ts TIMESTAMP, dt DATE, i SMALLINT, tx TEXT)
 
 SELECT count(*) FROM page_rules WHERE category = 'a literal much longer than thirty-two characters'
+
+CREATE STREAM s1 WITH (trigger = '100ms', max_rows_per_batch = 500) AS
+SELECT ts, upper(page) AS p, latency_ms * 2 AS l2 FROM events WHERE latency_ms > 100
+
+CREATE STREAM s2 WITH (sink = 'table') AS
+SELECT e.ts, e.page, r.category FROM events e JOIN page_rules r ON e.page = r.page WHERE e.latency_ms > r.max_latency
+
+CREATE STREAM s3 WITH (output_mode = 'append', trigger = 'available_now') AS
+SELECT TUMBLE_START(ts, INTERVAL '1 minute') AS minute, TUMBLE_END(ts, INTERVAL 1 MINUTE) AS minute_end, page,
+       count(*) AS n, avg(latency_ms) AS avg_latency, max(ts)
+FROM events WHERE page <> '/health' GROUP BY TUMBLE(ts, INTERVAL '1 minute'), page HAVING count(*) > 1
+
+CREATE STREAM s4 AS
+SELECT HOP_END(ts, INTERVAL '10 seconds', INTERVAL '1 minute') AS w, count(*) FROM events
+GROUP BY HOP(ts, INTERVAL '10 seconds', INTERVAL '1 minute')
+
+CREATE STREAM s5 AS SELECT page, count(*) FROM events GROUP BY page
+
+CREATE SOURCE src (ts TIMESTAMP, v DOUBLE PRECISION) WITH (connector = 'datagen', event_time = 'ts', watermark_delay = '2 seconds', rows_per_second = '10')
+
+INSERT INTO events (ts, page) VALUES ('2026-01-01 00:00:00', '/home')
+
+SELECT * FROM sluice_progress WHERE stream = 'x'
+
+SHOW STREAMS
+
+SUBSCRIBE slow
+
+EXPLAIN CREATE STREAM s6 WITH (sink = 'log') AS SELECT page FROM events

@@ -1,0 +1,77 @@
+// Package source holds Sluice's stream sources: append-only, replayable
+// inputs with a schema, read by offset ranges into Arrow records.
+//
+// # The contract
+//
+// Every source implements Source. Positions are Offsets, a map from
+// partition to offset (a row number). The micro-batch runner plans batch N
+// as [start, end) per partition, with end taken from Latest and bounded by
+// max_rows_per_batch; it writes the plan to its checkpoint and only then
+// calls Read. Replaying batch N after a crash reads the same range and
+// gets the same rows, so a source never changes rows below Latest. Where
+// the runner starts (start_offset = 'earliest' | 'latest') is the
+// runner's business: sources only report Earliest and Latest.
+//
+// When retention has deleted part of a range, Read fails with SQLSTATE
+// 22023 (invalid_parameter_value) wrapping an *OffsetsDeletedError that
+// names the source, partition and offsets: a data-loss guard can match it
+// with errors.As and let the user choose to skip to Earliest. Read returns
+// records of at most maxRows rows in partition then offset order; the
+// caller releases them. Option parsers (ParseLogOptions,
+// ParseDatagenOptions) take a WITH list as strings: an unknown key is
+// 42601, a bad value 22023, both naming the key. Keys every connector
+// shares (IsCommonOption) are left to the planner.
+//
+// # connector = 'log' (log.go)
+//
+// Log is Sluice's own durable log: one partition, a directory of segment
+// files named by the offset of their first row (00000000000000000000.log,
+// ...). Each Append (Go values, row by row) or AppendRecords (Arrow
+// records, as a stream's log sink writes them; their column types must be
+// the log's, else 42804) is one frame:
+//
+//	uint32 body length | uint32 CRC-32C | int64 first offset | uint32 rows | int64 append time | body
+//
+// The body is an Arrow IPC stream of one record batch. Frames are encoded
+// column-wise outside any lock, so Read decodes them straight back into
+// Arrow arrays (memcpy, no per-row work), and the format is Arrow's, with
+// its own validation, rather than a private row codec. The cost is the
+// schema message repeated in every frame (a few hundred bytes), which
+// matters only for appends of a handful of rows.
+//
+// Appends are atomic: all values are converted before anything is
+// written; the frame goes down in one write, is fsynced, and only then
+// enters the in-memory index readers use, so a reader never sees a row
+// that is not durable. Appenders are serialised by a mutex held across the
+// fsync (no group commit yet); readers take a second, short mutex to copy
+// the index and never wait for an fsync. A failed fsync poisons the log:
+// every later append fails.
+//
+// A segment rolls when it has reached LogOptions.SegmentBytes. The index
+// keeps, per segment, the first offset, row count, position and size of
+// every frame; Read binary-searches it and reads only the frames it needs
+// (re-checking each CRC). OpenLog rebuilds the index: it reads only frame
+// headers of sealed segments, and verifies every CRC of the last one. A
+// damaged frame in the last segment (short header, length past the end of
+// the file, or a checksum mismatch) with no valid frame anywhere after it
+// is a torn append that was never acknowledged: it is truncated away. Any
+// other damage, or a gap between segments, is an error (XX001): cutting
+// it off would lose acknowledged rows.
+//
+// Retention (by rows behind Latest, or by age of a segment's newest row,
+// on the LogOptions.Now clock) deletes whole segments, oldest first, never
+// the active one; it runs after every append and on EnforceRetention.
+// Earliest is the first offset of the oldest remaining segment. A segment
+// whose file cannot be removed blocks the deletion of newer ones until it
+// is, so the files on disk never have a gap.
+//
+// # connector = 'datagen' (datagen.go)
+//
+// Datagen makes every value as a pure function of (seed, column, offset):
+// random values come from splitmix64 over seed, column index and offset,
+// never from a shared generator, so any range can be generated again,
+// whole or in parts. Generators write column at a time into typed Arrow
+// builders. Latest follows the rate from the source's creation time (the
+// clock is injectable), or moves UnlimitedStep rows per call without a
+// rate, and stops at MaxRows.
+package source

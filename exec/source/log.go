@@ -1,0 +1,824 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/ipc"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
+	"github.com/sluice-sql/sluice/exec/expr"
+)
+
+// Frame layout, little endian:
+//
+//	0  uint32  body length
+//	4  uint32  CRC-32C of body, then bytes 8..28 of this header
+//	8  int64   offset of the frame's first row
+//	16 uint32  row count (> 0)
+//	20 int64   append time, Unix nanoseconds
+//	28 body    one Arrow IPC stream: schema message, one record batch, EOS
+const (
+	frameHeader  = 28
+	maxFrameBody = 1 << 30
+	maxFrameRows = 1<<31 - 1
+	segmentExt   = ".log"
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// frameInfo is the in-memory index entry of one frame.
+type frameInfo struct {
+	offset int64 // first row
+	rows   int64
+	pos    int64 // file position of the header
+	size   int64 // header + body
+}
+
+// segment is one file of the log: rows [base, end).
+type segment struct {
+	base   int64
+	end    int64
+	path   string
+	size   int64
+	newest int64 // latest append time of its frames, Unix nanoseconds
+	frames []frameInfo
+}
+
+// Log is Sluice's durable, segmented, append-only log (connector 'log'):
+// one partition (0) whose offsets are row numbers from 0. See the package
+// documentation for the file format and recovery rules.
+type Log struct {
+	name   string
+	dir    string
+	cols   []Column
+	schema *arrow.Schema
+	opts   LogOptions
+	now    func() time.Time
+	alloc  memory.Allocator // for encoding appends
+
+	// wmu serialises appends, rolls, retention and Close. It is held
+	// across write and fsync.
+	wmu    sync.Mutex
+	active *os.File // the last segment, open for writing
+	failed error    // set when an fsync or truncate failed: the log refuses writes
+	closed bool
+	orphan string // a deleted segment's file that could not be removed
+
+	// mu guards the index below; it is held only briefly, so readers do
+	// not wait for an appender's fsync.
+	mu     sync.Mutex
+	segs   []segment // ordered; the last is the active one
+	latest int64
+	shut   bool
+}
+
+var _ Source = (*Log)(nil)
+
+// OpenLog opens the log in dir, creating dir and an empty log if needed.
+// It recovers from a crash: a torn or corrupt frame at the end of the last
+// segment (no valid frame after it) is cut off; a corrupt frame anywhere
+// else is an error (XX001). A log directory must be open in one Log at a
+// time.
+func OpenLog(ctx context.Context, dir string, cols []Column, opts LogOptions) (*Log, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	schema, err := schemaOf(cols)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SegmentBytes == 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	l := &Log{
+		name:   opts.Name,
+		dir:    dir,
+		cols:   append([]Column(nil), cols...),
+		schema: schema,
+		opts:   opts,
+		now:    opts.Now,
+		alloc:  memory.NewGoAllocator(),
+	}
+	if l.name == "" {
+		l.name = strconv.Quote(dir)
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	if err := l.recover(ctx); err != nil {
+		return nil, err
+	}
+	last := l.segs[len(l.segs)-1]
+	f, err := os.OpenFile(last.path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	l.active = f
+	return l, nil
+}
+
+func segmentPath(dir string, base int64) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, segmentExt))
+}
+
+// recover rebuilds the index from the segment files.
+func (l *Log) recover(ctx context.Context) error {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	var bases []int64
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, segmentExt) {
+			continue
+		}
+		b, err := strconv.ParseInt(strings.TrimSuffix(name, segmentExt), 10, 64)
+		if err != nil || b < 0 || name != filepath.Base(segmentPath(l.dir, b)) {
+			continue // not a name this log gives its segments
+		}
+		bases = append(bases, b)
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	if len(bases) == 0 {
+		if err := createFile(segmentPath(l.dir, 0)); err != nil {
+			return sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+		}
+		bases = []int64{0}
+	}
+	for i, b := range bases {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if i > 0 && b != l.segs[i-1].end {
+			return sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s starts at offset %d, but the segment before it ends at %d",
+				l.name, filepath.Base(segmentPath(l.dir, b)), b, l.segs[i-1].end)
+		}
+		seg, err := l.scanSegment(b, i == len(bases)-1)
+		if err != nil {
+			return err
+		}
+		l.segs = append(l.segs, seg)
+	}
+	l.latest = l.segs[len(l.segs)-1].end
+	return nil
+}
+
+// scanSegment indexes one segment file. In the last segment (last) it
+// verifies every CRC and cuts off a torn tail; elsewhere it reads only the
+// headers (Read verifies CRCs) and any damage is an error.
+//
+// Damage in the last segment is a torn tail only when no valid frame
+// follows it anywhere in the file: an append is one frame written at the
+// end, so a crash can only damage the last one. A valid frame after the
+// damage means acknowledged data would be lost by cutting: that is
+// corruption, reported rather than repaired.
+func (l *Log) scanSegment(base int64, last bool) (segment, error) {
+	path := segmentPath(l.dir, base)
+	seg := segment{base: base, end: base, path: path}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	fileSize := st.Size()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var hdr [frameHeader]byte
+	var body []byte
+	pos := int64(0)
+	for pos < fileSize {
+		bad := ""
+		var n uint32
+		var off, rows, at int64
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			bad = "a torn frame header"
+		} else {
+			n = binary.LittleEndian.Uint32(hdr[0:])
+			off = int64(binary.LittleEndian.Uint64(hdr[8:]))
+			rows = int64(binary.LittleEndian.Uint32(hdr[16:]))
+			at = int64(binary.LittleEndian.Uint64(hdr[20:]))
+			switch {
+			case n > maxFrameBody || pos+frameHeader+int64(n) > fileSize:
+				bad = "a frame that runs past the end of the file"
+			case last:
+				body = grow(body, int(n))
+				if _, err := io.ReadFull(r, body); err != nil {
+					return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+				}
+				if frameCRC(body, hdr[8:]) != binary.LittleEndian.Uint32(hdr[4:]) {
+					bad = "a frame whose checksum does not match"
+				}
+			default:
+				if _, err := r.Discard(int(n)); err != nil {
+					return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+				}
+			}
+			if bad == "" && (off != seg.end || rows <= 0) {
+				// Its length (and, in the last segment, its checksum) is
+				// fine: this is not a torn write.
+				return seg, sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s is corrupt at byte %d: a frame for offset %d with %d rows where offset %d was expected",
+					l.name, filepath.Base(path), pos, off, rows, seg.end)
+			}
+		}
+		if bad != "" {
+			if !last {
+				return seg, sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s is corrupt at byte %d: %s",
+					l.name, filepath.Base(path), pos, bad)
+			}
+			next, err := findFrame(f, pos, fileSize, seg.end)
+			if err != nil {
+				return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+			}
+			if next >= 0 {
+				return seg, sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s is corrupt at byte %d: %s, followed by a valid frame at byte %d",
+					l.name, filepath.Base(path), pos, bad, next)
+			}
+			// A torn tail: the append that wrote it was never
+			// acknowledged. Cut it off.
+			if err := f.Truncate(pos); err != nil {
+				return seg, sqlerr.New(sqlerr.IOError, "open log %s: truncate torn tail: %w", l.name, err)
+			}
+			if err := f.Sync(); err != nil {
+				return seg, sqlerr.New(sqlerr.IOError, "open log %s: truncate torn tail: %w", l.name, err)
+			}
+			break
+		}
+		size := frameHeader + int64(n)
+		seg.frames = append(seg.frames, frameInfo{offset: off, rows: rows, pos: pos, size: size})
+		seg.end += rows
+		seg.newest = max(seg.newest, at)
+		pos += size
+	}
+	seg.size = pos
+	return seg, nil
+}
+
+// findFrame looks for a valid frame that starts after the damaged one at
+// byte damaged and could follow it: a first offset above end (the damaged
+// frame held at least one row), and no more rows skipped than the bytes
+// in between can hold (a row takes at least one bit). It returns the
+// position of the first such frame, or -1. Only headers that pass those
+// checks have their CRC computed, so a scan over garbage is cheap.
+func findFrame(f *os.File, damaged, fileSize, end int64) (int64, error) {
+	const chunk = 1 << 20
+	buf := make([]byte, chunk+frameHeader)
+	for base := damaged + 1; base+frameHeader <= fileSize; base += chunk {
+		n := int(min(int64(len(buf)), fileSize-base))
+		if _, err := f.ReadAt(buf[:n], base); err != nil && !errors.Is(err, io.EOF) {
+			return -1, err
+		}
+		for i := 0; i < chunk && i+frameHeader <= n; i++ {
+			h := buf[i : i+frameHeader]
+			p := base + int64(i)
+			bodyLen := int64(binary.LittleEndian.Uint32(h[0:]))
+			off := int64(binary.LittleEndian.Uint64(h[8:]))
+			rows := int64(binary.LittleEndian.Uint32(h[16:]))
+			if rows == 0 || off <= end || off-end > 8*(p-damaged) ||
+				bodyLen > maxFrameBody || p+frameHeader+bodyLen > fileSize || rows > 8*bodyLen {
+				continue
+			}
+			ok, err := validFrameAt(f, p, bodyLen)
+			if err != nil {
+				return -1, err
+			}
+			if ok {
+				return p, nil
+			}
+		}
+	}
+	return -1, nil
+}
+
+// validFrameAt reports whether the frame at pos, whose body is bodyLen
+// bytes and lies within the file, has a matching CRC.
+func validFrameAt(f *os.File, pos, bodyLen int64) (bool, error) {
+	frame := make([]byte, frameHeader+bodyLen)
+	if _, err := f.ReadAt(frame, pos); err != nil {
+		return false, err
+	}
+	return frameCRC(frame[frameHeader:], frame[8:]) == binary.LittleEndian.Uint32(frame[4:]), nil
+}
+
+func frameCRC(body, meta []byte) uint32 {
+	return crc32.Update(crc32.Checksum(body, crcTable), crcTable, meta[:frameHeader-8])
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+func createFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Schema implements Source.
+func (l *Log) Schema() *arrow.Schema { return l.schema }
+
+// Latest implements Source: the offset the next appended row gets.
+func (l *Log) Latest(ctx context.Context) (Offsets, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Offsets{0: l.latest}, nil
+}
+
+// Earliest implements Source: the first offset of the oldest segment.
+func (l *Log) Earliest(ctx context.Context) (Offsets, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Offsets{0: l.segs[0].base}, nil
+}
+
+// Append appends rows (Go values as listed in package sqltypes, one per
+// column) as one frame and returns the offset of the first. It is atomic:
+// a value of the wrong type or out of range fails the whole append before
+// anything is written, and a crash before Append returns leaves a torn
+// frame that the next OpenLog cuts off. The frame is fsynced before Append
+// returns and before any reader can see it. Concurrent appends are
+// serialised. Appending no rows returns the latest offset.
+//
+// After a successful append it applies retention; a failure to delete a
+// segment then is not the append's error (EnforceRetention reports it).
+func (l *Log) Append(ctx context.Context, rows [][]any) (first int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		return l.latestOffset(), nil
+	}
+	if len(rows) > maxFrameRows {
+		return 0, sqlerr.New(sqlerr.ProgramLimitExceeded, "append to log %s: %d rows in one append, the limit is %d", l.name, len(rows), maxFrameRows)
+	}
+	rec, err := l.buildRecord(rows)
+	if err != nil {
+		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
+	}
+	defer rec.Release()
+	return l.appendRecord(ctx, rec)
+}
+
+// AppendRecords appends all rows of recs, in order, as one frame and
+// returns the offset of the first; it is what a stream's log sink calls.
+// It is atomic like Append: one write, one fsync, all rows or none, and
+// no reader sees them before the fsync. Every record's columns must have
+// the log's column types (names may differ): otherwise it fails with
+// SQLSTATE 42804 before writing anything, as it does (22001) for a text
+// value longer than its VARCHAR column allows. Records without rows are
+// skipped; appending no rows returns the latest offset. recs are not
+// released.
+func (l *Log) AppendRecords(ctx context.Context, recs []arrow.Record) (first int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var total int64
+	var nonEmpty []arrow.Record
+	for i, rec := range recs {
+		if err := l.checkRecord(rec); err != nil {
+			return 0, fmt.Errorf("append to log %s: record %d: %w", l.name, i, err)
+		}
+		if rec.NumRows() > 0 {
+			total += rec.NumRows()
+			nonEmpty = append(nonEmpty, rec)
+		}
+	}
+	switch {
+	case total == 0:
+		return l.latestOffset(), nil
+	case total > maxFrameRows:
+		return 0, sqlerr.New(sqlerr.ProgramLimitExceeded, "append to log %s: %d rows in one append, the limit is %d", l.name, total, maxFrameRows)
+	}
+	rec, err := l.joinRecords(nonEmpty, total)
+	if err != nil {
+		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
+	}
+	defer rec.Release()
+	return l.appendRecord(ctx, rec)
+}
+
+// checkRecord checks that rec's columns have the log's types and that its
+// text values fit their VARCHAR widths.
+func (l *Log) checkRecord(rec arrow.Record) error {
+	if got, want := int(rec.NumCols()), len(l.cols); got != want {
+		return sqlerr.New(sqlerr.DatatypeMismatch, "the record has %d columns, the log has %d", got, want)
+	}
+	for c, col := range l.cols {
+		arr := rec.Column(c)
+		if !arrow.TypeEqual(arr.DataType(), l.schema.Field(c).Type) {
+			return sqlerr.New(sqlerr.DatatypeMismatch, "column %d (%s) of the record has Arrow type %s, but column %s of the log is %s (Arrow type %s)",
+				c+1, rec.ColumnName(c), arr.DataType(), col.Name, col.Type, l.schema.Field(c).Type)
+		}
+		if col.Type.Kind != sqltypes.KindText || col.Type.Width <= 0 {
+			continue
+		}
+		strs := arr.(*array.String)
+		for i := range strs.Len() {
+			if s := strs.Value(i); strs.IsValid(i) && len(s) > col.Type.Width && utf8.RuneCountInString(s) > col.Type.Width {
+				return sqlerr.New(sqlerr.StringDataRightTruncation, "row %d: value too long for type %s of column %s", i, col.Type, col.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// joinRecords returns recs (all with rows, total in all) as one record of
+// the log's schema; the caller releases it.
+func (l *Log) joinRecords(recs []arrow.Record, total int64) (arrow.Record, error) {
+	if len(recs) == 1 {
+		return array.NewRecord(l.schema, recs[0].Columns(), total), nil
+	}
+	cols := make([]arrow.Array, len(l.cols))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	arrs := make([]arrow.Array, len(recs))
+	for c := range cols {
+		for i, r := range recs {
+			arrs[i] = r.Column(c)
+		}
+		var err error
+		if cols[c], err = array.Concatenate(arrs, l.alloc); err != nil {
+			return nil, fmt.Errorf("concatenate records: %w", err)
+		}
+	}
+	return array.NewRecord(l.schema, cols, total), nil
+}
+
+// buildRecord converts rows to a record of the log's schema; the caller
+// releases it.
+func (l *Log) buildRecord(rows [][]any) (arrow.Record, error) {
+	bld := array.NewRecordBuilder(l.alloc, l.schema)
+	defer bld.Release()
+	bld.Reserve(len(rows))
+	for r, row := range rows {
+		if len(row) != len(l.cols) {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "row %d has %d values, want %d", r, len(row), len(l.cols))
+		}
+		for c, v := range row {
+			col := l.cols[c]
+			if s, ok := v.(string); ok && col.Type.Kind == sqltypes.KindText && col.Type.Width > 0 && utf8.RuneCountInString(s) > col.Type.Width {
+				return nil, sqlerr.New(sqlerr.StringDataRightTruncation, "row %d: value too long for type %s of column %s", r, col.Type, col.Name)
+			}
+			if err := expr.AppendValue(bld.Field(c), v); err != nil {
+				return nil, fmt.Errorf("row %d column %s: %w", r, col.Name, err)
+			}
+		}
+	}
+	return bld.NewRecord(), nil
+}
+
+// latestOffset returns the offset the next appended row gets.
+func (l *Log) latestOffset() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.latest
+}
+
+// appendRecord writes rec, a record of the log's schema with at least one
+// and at most maxFrameRows rows, as one frame: the part of Append and
+// AppendRecords after their conversions. It encodes outside the write
+// lock, then writes, fsyncs, publishes the frame to readers and applies
+// retention.
+func (l *Log) appendRecord(ctx context.Context, rec arrow.Record) (first int64, err error) {
+	frame, err := l.encode(rec)
+	if err != nil {
+		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
+	}
+	rows := rec.NumRows()
+	bodyCRC := crc32.Checksum(frame[frameHeader:], crcTable)
+
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.closed {
+		return 0, sqlerr.New(sqlerr.IOError, "append to log %s: log is closed", l.name)
+	}
+	if l.failed != nil {
+		return 0, sqlerr.New(sqlerr.IOError, "append to log %s: an earlier write failed: %w", l.name, l.failed)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	l.mu.Lock()
+	seg := l.segs[len(l.segs)-1]
+	l.mu.Unlock()
+	if seg.size >= l.opts.SegmentBytes && len(seg.frames) > 0 {
+		if err := l.roll(seg.end); err != nil {
+			return 0, err
+		}
+		l.mu.Lock()
+		seg = l.segs[len(l.segs)-1]
+		l.mu.Unlock()
+	}
+	first = seg.end
+	at := l.now().UnixNano()
+	binary.LittleEndian.PutUint32(frame[0:], uint32(len(frame)-frameHeader))
+	binary.LittleEndian.PutUint64(frame[8:], uint64(first))
+	binary.LittleEndian.PutUint32(frame[16:], uint32(rows))
+	binary.LittleEndian.PutUint64(frame[20:], uint64(at))
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Update(bodyCRC, crcTable, frame[8:frameHeader]))
+	if _, err := l.active.WriteAt(frame, seg.size); err != nil {
+		if terr := l.active.Truncate(seg.size); terr != nil {
+			l.failed = terr
+		}
+		return 0, sqlerr.New(sqlerr.IOError, "append to log %s: %w", l.name, err)
+	}
+	if err := l.active.Sync(); err != nil {
+		// After a failed fsync the page cache state is unknown: refuse
+		// further writes rather than risk acknowledging lost data.
+		l.failed = err
+		return 0, sqlerr.New(sqlerr.IOError, "append to log %s: fsync: %w", l.name, err)
+	}
+	l.mu.Lock()
+	last := &l.segs[len(l.segs)-1]
+	last.frames = append(last.frames, frameInfo{offset: first, rows: rows, pos: seg.size, size: int64(len(frame))})
+	last.size += int64(len(frame))
+	last.end += rows
+	last.newest = max(last.newest, at)
+	l.latest = last.end
+	l.mu.Unlock()
+	_ = l.enforceRetention()
+	return first, nil
+}
+
+// encode builds the frame of rec, header left blank.
+func (l *Log) encode(rec arrow.Record) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write(make([]byte, frameHeader))
+	w := ipc.NewWriter(&buf, ipc.WithSchema(l.schema), ipc.WithAllocator(l.alloc))
+	if err := w.Write(rec); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("encode frame: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("encode frame: %w", err)
+	}
+	if buf.Len()-frameHeader > maxFrameBody {
+		return nil, sqlerr.New(sqlerr.ProgramLimitExceeded, "append of %d bytes exceeds the %d byte frame limit", buf.Len()-frameHeader, maxFrameBody)
+	}
+	return buf.Bytes(), nil
+}
+
+// roll starts a new segment at offset base. wmu is held. No segment in
+// the index starts at base, so a file already there is the leftover of a
+// roll that failed: it is emptied and reused.
+func (l *Log) roll(base int64) error {
+	path := segmentPath(l.dir, base)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return sqlerr.New(sqlerr.IOError, "log %s: start segment: %w", l.name, err)
+	}
+	if err := f.Sync(); err == nil {
+		err = syncDir(l.dir)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return sqlerr.New(sqlerr.IOError, "log %s: start segment: %w", l.name, err)
+	}
+	// The old segment was fsynced by the append that wrote its last
+	// frame: an error closing it loses nothing.
+	_ = l.active.Close()
+	l.active = f
+	l.mu.Lock()
+	l.segs = append(l.segs, segment{base: base, end: base, path: path})
+	l.mu.Unlock()
+	return nil
+}
+
+// EnforceRetention deletes the oldest segments that are entirely beyond
+// the retention limits (rows or age). The active (last) segment is never
+// deleted, so the newest rows always survive. Append does this too.
+func (l *Log) EnforceRetention(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.closed {
+		return sqlerr.New(sqlerr.IOError, "log %s: log is closed", l.name)
+	}
+	return l.enforceRetention()
+}
+
+// enforceRetention is EnforceRetention with wmu held.
+//
+// A segment leaves the index (readers see the new Earliest at once)
+// before its file is removed. If the removal fails, the file is kept in
+// l.orphan and removed first on the next call; until then no newer
+// segment is deleted, so the files on disk stay contiguous and OpenLog
+// never finds a gap left by retention (the orphan simply comes back as
+// the oldest segment after a restart).
+func (l *Log) enforceRetention() error {
+	if l.orphan != "" {
+		if err := removeSegment(l.orphan, l.dir); err != nil {
+			return sqlerr.New(sqlerr.IOError, "log %s: delete segment: %w", l.name, err)
+		}
+		l.orphan = ""
+	}
+	if l.opts.RetentionRows <= 0 && l.opts.RetentionAge <= 0 {
+		return nil
+	}
+	now := l.now().UnixNano()
+	for {
+		l.mu.Lock()
+		if len(l.segs) < 2 {
+			l.mu.Unlock()
+			return nil
+		}
+		old := l.segs[0]
+		expired := (l.opts.RetentionRows > 0 && old.end <= l.latest-l.opts.RetentionRows) ||
+			(l.opts.RetentionAge > 0 && len(old.frames) > 0 && now-old.newest > int64(l.opts.RetentionAge))
+		if !expired {
+			l.mu.Unlock()
+			return nil
+		}
+		// Readers that start now see the new earliest offset; readers
+		// that already hold the file open finish their read.
+		l.segs = append([]segment(nil), l.segs[1:]...)
+		l.mu.Unlock()
+		if err := removeSegment(old.path, l.dir); err != nil {
+			l.orphan = old.path
+			return sqlerr.New(sqlerr.IOError, "log %s: delete segment: %w", l.name, err)
+		}
+	}
+}
+
+// removeSegment deletes a segment file and makes the deletion durable.
+func removeSegment(path, dir string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// Read implements Source. It opens only the segments the range touches and
+// finds the first frame by binary search in the in-memory index; every
+// frame's CRC is checked again as it is read.
+func (l *Log) Read(ctx context.Context, mem memory.Allocator, start, end Offsets, maxRows int) ([]arrow.Record, error) {
+	l.mu.Lock()
+	if l.shut {
+		l.mu.Unlock()
+		return nil, sqlerr.New(sqlerr.IOError, "read log %s: log is closed", l.name)
+	}
+	segs := append([]segment(nil), l.segs...)
+	latest := l.latest
+	l.mu.Unlock()
+	s, e, ok, err := singleRange(l.name, start, end, maxRows, segs[0].base, latest)
+	if err != nil || !ok {
+		return nil, err
+	}
+	b := &batcher{mem: mem, schema: l.schema, maxRows: maxRows}
+	for i := range segs {
+		seg := &segs[i]
+		if seg.end <= s || seg.base >= e {
+			continue
+		}
+		if err := l.readSegment(ctx, mem, seg, s, e, b); err != nil {
+			b.release()
+			if errors.Is(err, fs.ErrNotExist) {
+				// Retention deleted it after we took the snapshot.
+				earliest, _ := l.Earliest(ctx)
+				return nil, errOffsetsDeleted(l.name, 0, s, e, earliest[0])
+			}
+			return nil, err
+		}
+	}
+	return b.finish()
+}
+
+func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segment, s, e int64, b *batcher) error {
+	f, err := os.Open(seg.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	i := sort.Search(len(seg.frames), func(i int) bool {
+		fr := seg.frames[i]
+		return fr.offset+fr.rows > s
+	})
+	var buf []byte
+	for ; i < len(seg.frames) && seg.frames[i].offset < e; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fr := seg.frames[i]
+		buf = grow(buf, int(fr.size))
+		if _, err := f.ReadAt(buf, fr.pos); err != nil {
+			return sqlerr.New(sqlerr.IOError, "read log %s: %w", l.name, err)
+		}
+		if frameCRC(buf[frameHeader:], buf[8:]) != binary.LittleEndian.Uint32(buf[4:]) ||
+			int64(binary.LittleEndian.Uint64(buf[8:])) != fr.offset {
+			return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s is corrupt at byte %d: checksum mismatch",
+				l.name, filepath.Base(seg.path), fr.pos)
+		}
+		rec, err := l.decode(mem, buf[frameHeader:])
+		if err != nil {
+			return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s at byte %d: %w", l.name, filepath.Base(seg.path), fr.pos, err)
+		}
+		if rec.NumRows() != fr.rows {
+			rec.Release()
+			return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s at byte %d: frame holds %d rows, header says %d",
+				l.name, filepath.Base(seg.path), fr.pos, rec.NumRows(), fr.rows)
+		}
+		lo, hi := max(s, fr.offset)-fr.offset, min(e, fr.offset+fr.rows)-fr.offset
+		if lo != 0 || hi != fr.rows {
+			part := rec.NewSlice(lo, hi)
+			rec.Release()
+			rec = part
+		}
+		if err := b.add(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decode reads the one record of a frame body; the caller releases it.
+func (l *Log) decode(mem memory.Allocator, body []byte) (arrow.Record, error) {
+	r, err := ipc.NewReader(bytes.NewReader(body), ipc.WithAllocator(mem), ipc.WithSchema(l.schema))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	if !r.Next() {
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("frame holds no record batch")
+	}
+	rec := r.Record()
+	rec.Retain()
+	return rec, nil
+}
+
+// Close implements Source. Reads in flight finish; later calls fail.
+func (l *Log) Close() error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	l.mu.Lock()
+	l.shut = true
+	l.mu.Unlock()
+	if err := l.active.Close(); err != nil {
+		return sqlerr.New(sqlerr.IOError, "close log %s: %w", l.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,750 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/sluice-sql/sluice/catalog"
+	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
+	"github.com/sluice-sql/sluice/exec"
+	"github.com/sluice-sql/sluice/exec/source"
+	"github.com/sluice-sql/sluice/planner/plan"
+)
+
+// Spec is a bound stream: what CREATE STREAM compiled to.
+type Spec struct {
+	Name    string
+	SQL     string
+	Source  string
+	Query   plan.Node
+	Options plan.StreamOptions
+	// Key lists the output columns a table sink upserts by (aggregates).
+	Key []int
+	// Paused starts the stream paused.
+	Paused bool
+}
+
+// Stream statuses.
+const (
+	StatusRunning  = "running"
+	StatusPaused   = "paused"
+	StatusFailed   = "failed"
+	StatusFinished = "finished" // trigger once / available_now drained
+	StatusStopped  = "stopped"  // the server is shutting down
+)
+
+// aggInput names the plan.Input that feeds emitted groups to the part of
+// a stream's plan above its aggregate.
+const aggInput = "$aggregate"
+
+// idlePoll is how long a stream without new input waits before it looks
+// again when its trigger interval is shorter.
+const idlePoll = 20 * time.Millisecond
+
+// Stream is one running continuous query.
+type Stream struct {
+	m    *Manager
+	spec Spec
+	src  *sourceEntry
+	sink sink
+
+	// The plan cut at the aggregate: pre runs over the source's records,
+	// post over the emitted groups; agg is nil for a stateless stream.
+	pre       plan.Node
+	agg       *plan.Aggregate
+	post      plan.Node
+	state     *exec.StreamAgg
+	eventTime int // source column of the event time, -1 without
+	dropLate  bool
+
+	wake chan struct{} // pokes the loop: trigger changed, resume, stop
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	mu        sync.Mutex // guards the fields below
+	trigger   plan.Trigger
+	paused    bool
+	status    string
+	lastErr   error
+	batchID   int64 // the last committed batch, -1 before the first
+	offsets   source.Offsets
+	watermark int64 // micros; minWatermark before any event time
+	hasWM     bool
+	totals    Totals
+	progress  []Progress // ring, oldest first
+	subs      map[*Subscription]struct{}
+	// changed is closed and replaced when a batch commits, the loop
+	// starts or stops waiting, or the loop ends: WaitForBatch and WaitIdle
+	// wait on it.
+	changed chan struct{}
+	// idle is set while the loop waits for its trigger or for RESUME.
+	idle bool
+}
+
+// Totals are a stream's counters since it started.
+type Totals struct {
+	Batches, InputRows, OutputRows, LateRows int64
+}
+
+// Progress is one committed batch, as sluice_progress shows it.
+type Progress struct {
+	Stream       string
+	BatchID      int64
+	StartedAt    time.Time
+	Duration     time.Duration
+	Plan         time.Duration
+	Read         time.Duration
+	Execute      time.Duration
+	Sink         time.Duration
+	Commit       time.Duration
+	InputRows    int64
+	OutputRows   int64
+	InputPerSec  float64 // input rows / time since the previous batch started
+	ProcessedSec float64 // input rows / this batch's duration
+	StartOffsets source.Offsets
+	EndOffsets   source.Offsets
+	Watermark    *time.Time
+	LateRows     int64
+	StateRows    int64
+	// ConfigVersions names the table versions the batch read ("t=3").
+	ConfigVersions string
+}
+
+// Status is a stream's state, as SHOW STREAMS shows it.
+type Status struct {
+	Name       string
+	Status     string
+	Trigger    plan.Trigger
+	Sink       plan.SinkKind
+	OutputMode plan.OutputMode
+	Source     string
+	LastBatch  int64 // -1 before the first
+	LastError  error
+	Watermark  *time.Time
+	Totals     Totals
+}
+
+// CreateStream starts a stream. Unless restore is set it stores the
+// definition and creates the sink (a table or log source of the stream's
+// name); with restore the sink must already exist.
+func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errClosed()
+	}
+	if _, ok := m.streams[spec.Name]; ok {
+		return sqlerr.New(sqlerr.DuplicateTable, "stream %q already exists", spec.Name)
+	}
+	src, ok := m.sources[spec.Source]
+	if !ok {
+		return sqlerr.New(sqlerr.UndefinedTable, "source %q does not exist", spec.Source)
+	}
+	s, err := newStream(m, spec, src)
+	if err != nil {
+		return err
+	}
+	if err := s.openSink(ctx, restore); err != nil {
+		s.state.Close()
+		return err
+	}
+	if !restore {
+		if err := m.cfg.Catalog.PutObject(ctx, catalog.Object{Kind: "stream", Name: spec.Name, SQL: spec.SQL, Paused: spec.Paused}); err != nil {
+			s.dropSink(ctx)
+			s.closeState()
+			return err
+		}
+	}
+	m.streams[spec.Name] = s
+	go s.run(s.done)
+	return nil
+}
+
+func newStream(m *Manager, spec Spec, src *sourceEntry) (*Stream, error) {
+	s := &Stream{
+		m: m, spec: spec, src: src,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		trigger: spec.Options.Trigger, paused: spec.Paused, status: StatusRunning, batchID: -1,
+		subs: map[*Subscription]struct{}{}, eventTime: -1, changed: make(chan struct{}),
+	}
+	if spec.Paused {
+		s.status = StatusPaused
+	}
+	if src.def.EventTime != "" {
+		for i, c := range src.def.Columns {
+			if c.Name == src.def.EventTime {
+				s.eventTime = i
+			}
+		}
+	}
+	s.pre, s.agg, s.post = cutAtAggregate(spec.Query)
+	if s.agg != nil {
+		state, err := exec.NewStreamAgg(&exec.Env{Mem: m.cfg.Mem}, s.agg)
+		if err != nil {
+			return nil, err
+		}
+		s.state = state
+		s.dropLate = s.agg.Window != nil && s.eventTime >= 0
+	}
+	return s, nil
+}
+
+func (s *Stream) closeState() {
+	if s.state != nil {
+		s.state.Close()
+		s.state = nil
+	}
+}
+
+// cutAtAggregate splits a stream's plan at its aggregate: pre is the
+// aggregate's input, post the plan above it with the aggregate replaced
+// by a plan.Input named aggInput. Without an aggregate pre is the whole
+// plan.
+func cutAtAggregate(root plan.Node) (pre plan.Node, agg *plan.Aggregate, post plan.Node) {
+	var rebuild func(n plan.Node) plan.Node
+	rebuild = func(n plan.Node) plan.Node {
+		switch n := n.(type) {
+		case *plan.Aggregate:
+			agg = n
+			return &plan.Input{Source: aggInput, Cols: n.Cols}
+		case *plan.Project:
+			c := *n
+			c.Input = rebuild(n.Input)
+			return &c
+		case *plan.Filter:
+			c := *n
+			c.Input = rebuild(n.Input)
+			return &c
+		}
+		return n
+	}
+	post = rebuild(root)
+	if agg == nil {
+		return root, nil, nil
+	}
+	return agg.Input, agg, post
+}
+
+// Status returns the stream's state.
+func (s *Stream) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Status{
+		Name: s.spec.Name, Status: s.status, Trigger: s.trigger, Sink: s.spec.Options.Sink,
+		OutputMode: s.spec.Options.OutputMode, Source: s.spec.Source, LastBatch: s.batchID,
+		LastError: s.lastErr, Totals: s.totals,
+	}
+	if s.hasWM {
+		t := time.UnixMicro(s.watermark).UTC()
+		st.Watermark = &t
+	}
+	return st
+}
+
+// poke wakes the loop without blocking.
+func (s *Stream) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stopAndWait stops the loop after its running batch and waits for it.
+func (s *Stream) stopAndWait() {
+	s.once.Do(func() { close(s.stop) })
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	<-done
+}
+
+// run is the stream's loop.
+func (s *Stream) run(done chan struct{}) {
+	defer close(done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := s.m.cfg.Clock
+	var target source.Offsets // available_now: what existed when it began
+	for {
+		select {
+		case <-s.stop:
+			s.finish(StatusStopped, nil)
+			return
+		default:
+		}
+		s.mu.Lock()
+		paused, trig := s.paused, s.trigger
+		s.mu.Unlock()
+		if paused {
+			s.setStatus(StatusPaused)
+			s.setIdle(true)
+			select {
+			case <-s.stop:
+				s.finish(StatusStopped, nil)
+				return
+			case <-s.wake:
+			}
+			s.setIdle(false)
+			continue
+		}
+		s.setStatus(StatusRunning)
+		if trig.Kind == plan.TriggerAvailableNow && target == nil {
+			var err error
+			if target, err = s.src.src.Latest(ctx); err != nil {
+				s.finish(StatusFailed, err)
+				return
+			}
+		}
+		if trig.Kind != plan.TriggerAvailableNow {
+			target = nil
+		}
+		start := clock.Now()
+		ran, err := s.runBatch(ctx, trig, target)
+		if err != nil {
+			s.finish(StatusFailed, err)
+			return
+		}
+		switch trig.Kind {
+		case plan.TriggerOnce:
+			s.finish(StatusFinished, nil)
+			return
+		case plan.TriggerAvailableNow:
+			if !ran {
+				s.finish(StatusFinished, nil)
+				return
+			}
+			continue
+		}
+		wait := trig.Interval - clock.Now().Sub(start)
+		if !ran && wait < idlePoll {
+			wait = idlePoll
+		}
+		if wait <= 0 {
+			continue // an overrunning batch is followed at once
+		}
+		timer := clock.After(wait)
+		s.setIdle(true)
+		select {
+		case <-s.stop:
+			s.finish(StatusStopped, nil)
+			return
+		case <-s.wake:
+		case <-timer:
+		}
+		s.setIdle(false)
+	}
+}
+
+// setIdle records whether the loop is waiting.
+func (s *Stream) setIdle(idle bool) {
+	s.mu.Lock()
+	s.idle = idle
+	s.signalLocked()
+	s.mu.Unlock()
+}
+
+func (s *Stream) setStatus(st string) {
+	s.mu.Lock()
+	if s.status != StatusFailed {
+		s.status = st
+	}
+	s.mu.Unlock()
+}
+
+// finish records how the loop ended and ends the subscriptions.
+func (s *Stream) finish(status string, err error) {
+	s.mu.Lock()
+	s.status = status
+	if err != nil {
+		s.lastErr = err
+		s.m.cfg.Logger.Error("stream failed", "stream", s.spec.Name, "err", err)
+	}
+	subs := s.subs
+	s.subs = map[*Subscription]struct{}{}
+	s.signalLocked()
+	s.mu.Unlock()
+	var end error
+	if status == StatusFailed {
+		end = sqlerr.Wrap(sqlerr.Code(err), fmt.Errorf("stream %q failed: %w", s.spec.Name, err))
+	}
+	for sub := range subs {
+		sub.end(end)
+	}
+}
+
+// signalLocked wakes the waiters on changed.
+func (s *Stream) signalLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// startOffsets returns where the next batch starts: the committed
+// offsets, or start_offset for partitions never read.
+func (s *Stream) startOffsets(ctx context.Context, latest source.Offsets) (source.Offsets, error) {
+	s.mu.Lock()
+	cur := s.offsets.Clone()
+	s.mu.Unlock()
+	var earliest source.Offsets
+	for p := range latest {
+		if _, ok := cur[p]; ok {
+			continue
+		}
+		if s.src.def.Options["start_offset"] == "latest" {
+			cur[p] = latest[p]
+			continue
+		}
+		if earliest == nil {
+			var err error
+			if earliest, err = s.src.src.Earliest(ctx); err != nil {
+				return nil, err
+			}
+		}
+		cur[p] = earliest[p]
+	}
+	return cur, nil
+}
+
+// runBatch runs one micro-batch; ran is false when there was no new
+// input (no batch is recorded then).
+func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.Offsets) (ran bool, err error) {
+	clock := s.m.cfg.Clock
+	mem := s.m.cfg.Mem
+	p := Progress{Stream: s.spec.Name, StartedAt: clock.Now()}
+	t0 := time.Now()
+
+	// Plan: the offsets and the config-table versions.
+	latest, err := s.src.src.Latest(ctx)
+	if err != nil {
+		return false, err
+	}
+	start, err := s.startOffsets(ctx, latest)
+	if err != nil {
+		return false, err
+	}
+	end := make(source.Offsets, len(latest))
+	rows := int64(0)
+	for part, l := range latest {
+		e := l
+		if target != nil {
+			if t, ok := target[part]; ok && t < e {
+				e = t
+			}
+		}
+		if max := int64(s.spec.Options.MaxRowsPerBatch); max > 0 && e-start[part] > max {
+			e = start[part] + max
+		}
+		if e < start[part] {
+			e = start[part]
+		}
+		end[part] = e
+		rows += e - start[part]
+	}
+	if rows == 0 {
+		return false, nil
+	}
+	pinned := s.pinTables()
+	p.StartOffsets, p.EndOffsets = start, end
+	p.ConfigVersions = versionsString(pinned)
+	t1 := time.Now()
+
+	// Read.
+	recs, err := s.src.src.Read(ctx, mem, start, end, 1<<14)
+	if err != nil {
+		return false, err
+	}
+	defer releaseAll(recs)
+	t2 := time.Now()
+
+	// Execute.
+	s.mu.Lock()
+	wm, hasWM := s.watermark, s.hasWM
+	s.mu.Unlock()
+	maxTS, sawTS := int64(0), false
+	for _, r := range recs {
+		p.InputRows += r.NumRows()
+		if s.eventTime >= 0 {
+			if m, ok := maxTimestamp(r.Column(s.eventTime)); ok && (!sawTS || m > maxTS) {
+				maxTS, sawTS = m, true
+			}
+			if s.dropLate && hasWM {
+				p.LateRows += countBefore(r.Column(s.eventTime), wm)
+			}
+		}
+	}
+	newWM, newHas := wm, hasWM
+	if sawTS {
+		cand := maxTS - s.src.def.WatermarkDelay.Microseconds()
+		if !newHas || cand > newWM {
+			newWM, newHas = cand, true
+		}
+	}
+	out, err := s.execute(ctx, recs, pinned, wm, hasWM, newWM, newHas)
+	if err != nil {
+		return false, err
+	}
+	defer releaseAll(out)
+	for _, r := range out {
+		p.OutputRows += r.NumRows()
+	}
+	t3 := time.Now()
+
+	// Sink.
+	s.mu.Lock()
+	batch := s.batchID + 1
+	s.mu.Unlock()
+	if err := s.sink.write(ctx, batch, out); err != nil {
+		return false, fmt.Errorf("sink of batch %d: %w", batch, err)
+	}
+	t4 := time.Now()
+
+	// Commit.
+	if s.state != nil {
+		p.StateRows = s.state.Rows()
+	}
+	if newHas {
+		t := time.UnixMicro(newWM).UTC()
+		p.Watermark = &t
+	}
+	p.BatchID = batch
+	s.mu.Lock()
+	prevStart := time.Time{}
+	if n := len(s.progress); n > 0 {
+		prevStart = s.progress[n-1].StartedAt
+	}
+	s.batchID = batch
+	s.offsets = end
+	s.watermark, s.hasWM = newWM, newHas
+	s.totals.Batches++
+	s.totals.InputRows += p.InputRows
+	s.totals.OutputRows += p.OutputRows
+	s.totals.LateRows += p.LateRows
+	t5 := time.Now()
+	p.Plan, p.Read, p.Execute, p.Sink, p.Commit = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3), t5.Sub(t4)
+	p.Duration = t5.Sub(t0)
+	if p.Duration > 0 {
+		p.ProcessedSec = float64(p.InputRows) / p.Duration.Seconds()
+	}
+	if !prevStart.IsZero() {
+		if d := p.StartedAt.Sub(prevStart); d > 0 {
+			p.InputPerSec = float64(p.InputRows) / d.Seconds()
+		}
+	} else {
+		p.InputPerSec = p.ProcessedSec
+	}
+	if len(s.progress) >= s.m.cfg.ProgressRows {
+		copy(s.progress, s.progress[1:])
+		s.progress = s.progress[:len(s.progress)-1]
+	}
+	s.progress = append(s.progress, p)
+	s.publishLocked(out)
+	s.signalLocked()
+	s.mu.Unlock()
+	return true, nil
+}
+
+// pinTables pins the current version of every table the plan reads.
+func (s *Stream) pinTables() map[string]*catalog.Snapshot {
+	pinned := map[string]*catalog.Snapshot{}
+	var walk func(n plan.Node)
+	walk = func(n plan.Node) {
+		if sc, ok := n.(*plan.Scan); ok {
+			if _, done := pinned[sc.Table]; !done {
+				if t, err := s.m.cfg.Catalog.Table(sc.Table); err == nil {
+					pinned[sc.Table] = t.Snapshot()
+				}
+			}
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(s.spec.Query)
+	return pinned
+}
+
+// execute runs the batch's records through the plan and returns the
+// output records (owned by the caller).
+func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[string]*catalog.Snapshot, wm int64, hasWM bool, newWM int64, newHas bool) ([]arrow.Record, error) {
+	mem := s.m.cfg.Mem
+	srcCols := make([]plan.Column, len(s.src.def.Columns))
+	for i, c := range s.src.def.Columns {
+		srcCols[i] = plan.Column{Name: c.Name, Type: c.Type}
+	}
+	pre := s.pre
+	if s.dropLate && hasWM {
+		pre = dropLateRows(pre, s.spec.Source, s.eventTime, srcCols, wm)
+	}
+	env := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: pinned,
+		Inputs: map[string]exec.Operator{s.spec.Source: exec.NewRecordsOperator(exec.SchemaOf(srcCols), recs)}}
+	preOut, err := drain(ctx, env, pre)
+	if err != nil {
+		return nil, err
+	}
+	if s.agg == nil {
+		return preOut, nil
+	}
+	defer releaseAll(preOut)
+	for _, r := range preOut {
+		if err := s.state.Fold(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	var emitted []arrow.Record
+	defer func() { releaseAll(emitted) }()
+	if s.spec.Options.OutputMode == plan.OutputUpdate {
+		if emitted, err = s.state.EmitChanged(ctx); err != nil {
+			return nil, err
+		}
+		if s.agg.Window != nil && newHas {
+			final, err := s.state.Finalize(ctx, newWM, false)
+			releaseAll(final)
+			if err != nil {
+				return nil, err
+			}
+		}
+	} else if newHas {
+		if emitted, err = s.state.Finalize(ctx, newWM, true); err != nil {
+			return nil, err
+		}
+	}
+	postEnv := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: pinned,
+		Inputs: map[string]exec.Operator{aggInput: exec.NewRecordsOperator(s.state.Schema(), emitted)}}
+	return drain(ctx, postEnv, s.post)
+}
+
+// dropLateRows puts a filter keeping rows at or after the watermark (and
+// rows without an event time, which no window takes) over the source leaf.
+func dropLateRows(n plan.Node, src string, col int, cols []plan.Column, wm int64) plan.Node {
+	var rebuild func(n plan.Node) plan.Node
+	rebuild = func(n plan.Node) plan.Node {
+		switch n := n.(type) {
+		case *plan.Input:
+			if n.Source != src {
+				return n
+			}
+			ref := &plan.ColumnRef{Index: col, Name: cols[col].Name, T: sqltypes.Timestamp}
+			pred := &plan.Func{Name: ">=", T: sqltypes.Bool, Args: []plan.Expr{ref,
+				&plan.Literal{Value: time.UnixMicro(wm).UTC(), T: sqltypes.Timestamp}}}
+			return &plan.Filter{Input: n, Pred: pred}
+		case *plan.Project:
+			c := *n
+			c.Input = rebuild(n.Input)
+			return &c
+		case *plan.Filter:
+			c := *n
+			c.Input = rebuild(n.Input)
+			return &c
+		case *plan.Window:
+			c := *n
+			c.Input = rebuild(n.Input)
+			return &c
+		case *plan.Join:
+			c := *n
+			c.Left, c.Right = rebuild(n.Left), rebuild(n.Right)
+			return &c
+		}
+		return n
+	}
+	return rebuild(n)
+}
+
+// drain builds and runs a plan, returning its output records (retained).
+func drain(ctx context.Context, env *exec.Env, n plan.Node) (out []arrow.Record, err error) {
+	op, err := exec.Build(ctx, env, n)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := op.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		if err != nil {
+			releaseAll(out)
+			out = nil
+		}
+	}()
+	for {
+		rec, err := op.Next(ctx)
+		if err != nil {
+			return out, err
+		}
+		if rec == nil {
+			return out, nil
+		}
+		rec.Retain()
+		out = append(out, rec)
+	}
+}
+
+func releaseAll(recs []arrow.Record) {
+	for _, r := range recs {
+		if r != nil {
+			r.Release()
+		}
+	}
+}
+
+// maxTimestamp returns the largest non-NULL value of a timestamp array.
+func maxTimestamp(a arrow.Array) (int64, bool) {
+	ts, ok := a.(*array.Timestamp)
+	if !ok {
+		return 0, false
+	}
+	vals := ts.TimestampValues()
+	best, found := int64(0), false
+	if ts.NullN() == 0 {
+		for _, v := range vals {
+			if !found || int64(v) > best {
+				best, found = int64(v), true
+			}
+		}
+		return best, found
+	}
+	for i, v := range vals {
+		if ts.IsValid(i) && (!found || int64(v) > best) {
+			best, found = int64(v), true
+		}
+	}
+	return best, found
+}
+
+// countBefore counts the non-NULL values of a timestamp array below wm.
+func countBefore(a arrow.Array, wm int64) int64 {
+	ts, ok := a.(*array.Timestamp)
+	if !ok {
+		return 0
+	}
+	n := int64(0)
+	for i, v := range ts.TimestampValues() {
+		if int64(v) < wm && ts.IsValid(i) {
+			n++
+		}
+	}
+	return n
+}
+
+// versionsString prints pinned table versions, sorted: "page_rules=3".
+func versionsString(pinned map[string]*catalog.Snapshot) string {
+	if len(pinned) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(pinned))
+	for n := range pinned {
+		names = append(names, n)
+	}
+	sortStrings(names)
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += " "
+		}
+		out += fmt.Sprintf("%s=%d", n, pinned[n].Version())
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package planner
+
+import (
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
+	"github.com/sluice-sql/sluice/planner/plan"
+)
+
+// System tables are read-only views of the server's state. The binder
+// reads them as plan.Input leaves named after the table; whoever runs the
+// plan (the server) supplies their rows, in these columns.
+var systemTables = map[string][]plan.Column{
+	"sluice_progress": {
+		{Name: "stream", Type: sqltypes.Text},
+		{Name: "batch_id", Type: sqltypes.Int64},
+		{Name: "started_at", Type: sqltypes.Timestamp},
+		{Name: "duration_ms", Type: sqltypes.Float64},
+		{Name: "plan_ms", Type: sqltypes.Float64},
+		{Name: "read_ms", Type: sqltypes.Float64},
+		{Name: "execute_ms", Type: sqltypes.Float64},
+		{Name: "sink_ms", Type: sqltypes.Float64},
+		{Name: "commit_ms", Type: sqltypes.Float64},
+		{Name: "input_rows", Type: sqltypes.Int64},
+		{Name: "output_rows", Type: sqltypes.Int64},
+		{Name: "input_rows_per_sec", Type: sqltypes.Float64},
+		{Name: "processed_rows_per_sec", Type: sqltypes.Float64},
+		{Name: "start_offsets", Type: sqltypes.Text},
+		{Name: "end_offsets", Type: sqltypes.Text},
+		{Name: "watermark", Type: sqltypes.Timestamp},
+		{Name: "late_rows", Type: sqltypes.Int64},
+		{Name: "state_rows", Type: sqltypes.Int64},
+		{Name: "config_versions", Type: sqltypes.Text},
+	},
+	"sluice_streams": {
+		{Name: "name", Type: sqltypes.Text},
+		{Name: "status", Type: sqltypes.Text},
+		{Name: "trigger", Type: sqltypes.Text},
+		{Name: "sink", Type: sqltypes.Text},
+		{Name: "last_batch", Type: sqltypes.Int64},
+		{Name: "last_error", Type: sqltypes.Text},
+		{Name: "source", Type: sqltypes.Text},
+		{Name: "output_mode", Type: sqltypes.Text},
+		{Name: "watermark", Type: sqltypes.Timestamp},
+		{Name: "input_rows", Type: sqltypes.Int64},
+		{Name: "output_rows", Type: sqltypes.Int64},
+		{Name: "late_rows", Type: sqltypes.Int64},
+	},
+	"sluice_sources": {
+		{Name: "name", Type: sqltypes.Text},
+		{Name: "connector", Type: sqltypes.Text},
+		{Name: "columns", Type: sqltypes.Text},
+		{Name: "event_time", Type: sqltypes.Text},
+		{Name: "watermark_delay", Type: sqltypes.Text},
+		{Name: "earliest_offsets", Type: sqltypes.Text},
+		{Name: "latest_offsets", Type: sqltypes.Text},
+	},
+}
+
+// SystemTable returns the columns of a system table.
+func SystemTable(name string) ([]plan.Column, bool) {
+	c, ok := systemTables[name]
+	return c, ok
+}
+
+// IsSystemTable reports whether name is a system table.
+func IsSystemTable(name string) bool {
+	_, ok := systemTables[name]
+	return ok
+}
