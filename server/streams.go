@@ -131,6 +131,9 @@ func (s *session) runStreamStatement(ctx context.Context, stmt plan.Statement) (
 			if _, ok := m.StreamColumns(n); ok {
 				return nil, true, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop table %q because it is the sink of stream %q: DROP STREAM drops it", n, n)
 			}
+			if readers := m.TableReaders(n); len(readers) > 0 {
+				return nil, true, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop table %q because stream %q reads it", n, readers[0])
+			}
 		}
 	}
 	return nil, false, nil

@@ -250,3 +250,29 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 		}
 	}
 }
+
+// TableReaders lists the streams whose query reads a table, sorted.
+func (m *Manager) TableReaders(table string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for name, s := range m.streams {
+		if readsTable(s.spec.Query, table) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func readsTable(n plan.Node, table string) bool {
+	if sc, ok := n.(*plan.Scan); ok && sc.Table == table {
+		return true
+	}
+	for _, c := range n.Children() {
+		if readsTable(c, table) {
+			return true
+		}
+	}
+	return false
+}
