@@ -729,14 +729,13 @@ func intervalGen(col Column, kind GenKind, h func(int64) uint64, fo FieldOptions
 	}, nil
 }
 
-// choicesGen picks uniformly from a list of values, appended through a
-// builder of one-value arrays for every type.
+// choicesGen picks uniformly from a list of values. The values are
+// converted once, through a scratch builder of the column's type, into
+// their Arrow form, which the generator appends with the typed builder.
 func choicesGen(col Column, h func(int64) uint64, choices []any) (genFn, error) {
-	vals := append([]any(nil), choices...)
-	// Check each value once against a scratch builder of the column's type.
 	b := array.NewBuilder(memory.NewGoAllocator(), col.Type.Arrow())
 	defer b.Release()
-	for _, v := range vals {
+	for _, v := range choices {
 		if s, ok := v.(string); ok && col.Type.Width > 0 && utf8.RuneCountInString(s) > col.Type.Width {
 			return nil, optErr(col, "choices", "%q is longer than the column's type %s", s, col.Type)
 		}
@@ -744,13 +743,59 @@ func choicesGen(col Column, h func(int64) uint64, choices []any) (genFn, error) 
 			return nil, optErr(col, "choices", "%v", err)
 		}
 	}
+	arr := b.NewArray()
+	defer arr.Release()
+	switch a := arr.(type) {
+	case *array.Boolean:
+		return pick[bool, *array.BooleanBuilder](a, a.Value, h), nil
+	case *array.Int16:
+		return pick[int16, *array.Int16Builder](a, a.Value, h), nil
+	case *array.Int32:
+		return pick[int32, *array.Int32Builder](a, a.Value, h), nil
+	case *array.Int64:
+		return pick[int64, *array.Int64Builder](a, a.Value, h), nil
+	case *array.Float32:
+		return pick[float32, *array.Float32Builder](a, a.Value, h), nil
+	case *array.Float64:
+		return pick[float64, *array.Float64Builder](a, a.Value, h), nil
+	case *array.String:
+		// Value aliases the array's buffer, released on return: copy.
+		return pick[string, *array.StringBuilder](a, func(i int) string { return strings.Clone(a.Value(i)) }, h), nil
+	case *array.Timestamp:
+		return pick[arrow.Timestamp, *array.TimestampBuilder](a, a.Value, h), nil
+	case *array.Date32:
+		return pick[arrow.Date32, *array.Date32Builder](a, a.Value, h), nil
+	case *array.MonthDayNanoInterval:
+		return pick[arrow.MonthDayNanoInterval, *array.MonthDayNanoIntervalBuilder](a, a.Value, h), nil
+	}
+	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "datagen cannot generate choices for column %s of type %s", col.Name, col.Type)
+}
+
+// pick returns a generator that appends a uniformly chosen element of
+// arr (value gives element i) to a builder of type B.
+func pick[T any, B interface {
+	array.Builder
+	Append(T)
+}](arr arrow.Array, value func(int) T, h func(int64) uint64) genFn {
+	vals := make([]T, arr.Len())
+	valid := make([]bool, arr.Len())
+	for i := range vals {
+		if valid[i] = arr.IsValid(i); valid[i] {
+			vals[i] = value(i)
+		}
+	}
 	span := uint64(len(vals))
 	return func(b array.Builder, from int64, n int) {
-		b.Reserve(n)
+		bb := b.(B)
+		bb.Reserve(n)
 		for i := range n {
-			_ = appendValue(b, vals[uniform(h(from+int64(i)), span)])
+			if k := uniform(h(from+int64(i)), span); valid[k] {
+				bb.Append(vals[k])
+			} else {
+				bb.AppendNull()
+			}
 		}
-	}, nil
+	}
 }
 
 func floorDiv(a, b int64) int64 {

@@ -44,8 +44,9 @@
 // enters the in-memory index readers use, so a reader never sees a row
 // that is not durable. Appenders are serialised by a mutex held across the
 // fsync (no group commit yet); readers take a second, short mutex to copy
-// the index and never wait for an fsync. A failed fsync poisons the log:
-// every later append fails.
+// the index and never wait for an fsync. A failed fsync (or a failed
+// write that cannot be cut back) poisons the log: every later append
+// fails.
 //
 // A segment rolls when it has reached LogOptions.SegmentBytes. The index
 // keeps, per segment, the first offset, row count, position and size of

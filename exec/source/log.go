@@ -715,20 +715,23 @@ func (l *Log) Read(ctx context.Context, mem memory.Allocator, start, end Offsets
 		l.mu.Unlock()
 		return nil, sqlerr.New(sqlerr.IOError, "read log %s: log is closed", l.name)
 	}
-	segs := append([]segment(nil), l.segs...)
-	latest := l.latest
+	s, e, ok, err := singleRange(l.name, start, end, maxRows, l.segs[0].base, l.latest)
+	var segs []segment
+	if err == nil && ok {
+		// Copy the entries of the segments the range touches: appends and
+		// retention replace entries, but never change the frames a copy
+		// holds.
+		i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].end > s })
+		j := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base >= e })
+		segs = append(segs, l.segs[i:j]...)
+	}
 	l.mu.Unlock()
-	s, e, ok, err := singleRange(l.name, start, end, maxRows, segs[0].base, latest)
 	if err != nil || !ok {
 		return nil, err
 	}
 	b := &batcher{mem: mem, schema: l.schema, maxRows: maxRows}
 	for i := range segs {
-		seg := &segs[i]
-		if seg.end <= s || seg.base >= e {
-			continue
-		}
-		if err := l.readSegment(ctx, mem, seg, s, e, b); err != nil {
+		if err := l.readSegment(ctx, mem, &segs[i], s, e, b); err != nil {
 			b.release()
 			if errors.Is(err, fs.ErrNotExist) {
 				// Retention deleted it after we took the snapshot.
@@ -744,7 +747,8 @@ func (l *Log) Read(ctx context.Context, mem memory.Allocator, start, end Offsets
 func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segment, s, e int64, b *batcher) error {
 	f, err := os.Open(seg.path)
 	if err != nil {
-		return err
+		// Read tells a missing file (retention) by errors.Is.
+		return sqlerr.New(sqlerr.IOError, "read log %s: %w", l.name, err)
 	}
 	defer f.Close()
 	i := sort.Search(len(seg.frames), func(i int) bool {

@@ -765,16 +765,24 @@ func TestLogFailedAppendLeavesNothingVisible(t *testing.T) {
 // recordOf builds a record of schema from rows; the caller releases it.
 func recordOf(t *testing.T, schema *arrow.Schema, rows [][]any) arrow.Record {
 	t.Helper()
+	rec, err := makeRecord(schema, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func makeRecord(schema *arrow.Schema, rows [][]any) (arrow.Record, error) {
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
 	defer b.Release()
 	for _, row := range rows {
 		for c, v := range row {
 			if err := appendValue(b.Field(c), v); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 		}
 	}
-	return b.NewRecord()
+	return b.NewRecord(), nil
 }
 
 func TestLogWriteErrorPoisonsTheLogAndLosesNothing(t *testing.T) {
@@ -904,9 +912,11 @@ func testConcurrent(t *testing.T, opts LogOptions) {
 				if a%2 == 0 {
 					first, err = l.Append(ctx, rs)
 				} else {
-					rec := recordOf(t, schema, rs)
-					first, err = l.AppendRecords(ctx, []arrow.Record{rec})
-					rec.Release()
+					var rec arrow.Record
+					if rec, err = makeRecord(schema, rs); err == nil {
+						first, err = l.AppendRecords(ctx, []arrow.Record{rec})
+						rec.Release()
+					}
 				}
 				if err != nil {
 					errs <- err
