@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -36,6 +37,11 @@ type Config struct {
 	// StreamClock is the processing-time clock of streams' triggers;
 	// nil is the system clock. Tests use a stream.ManualClock.
 	StreamClock stream.Clock
+	// MetricsListen is the TCP address to serve Prometheus metrics on
+	// (GET /metrics, text format 0.0.4); "127.0.0.1:0" picks a free port.
+	// Default "": no metrics listener. (cmd/sluice defaults it to
+	// "127.0.0.1:9187".)
+	MetricsListen string
 }
 
 // Validate fills defaults and checks the configuration.
@@ -66,11 +72,16 @@ type Server struct {
 	streams *stream.Manager
 	stopped sync.Once
 	stopErr error
+
+	// The metrics listener (metrics.go); nil without one.
+	metricsLn     net.Listener
+	metricsHTTP   *http.Server
+	metricsServed chan error
 }
 
 // Start opens the catalog in cfg.DataDir (recovering it), listens on
-// cfg.Listen and serves in the background. It returns once the server
-// accepts connections.
+// cfg.Listen (and cfg.MetricsListen, if set) and serves in the
+// background. It returns once the server accepts connections.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -99,6 +110,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		_ = cat.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	if err := s.startMetrics(ctx); err != nil {
+		_ = s.ln.Close()
+		_ = s.streams.Close()
+		_ = cat.Close()
+		return nil, err
+	}
 	go func() { s.served <- s.wire.Serve(context.WithoutCancel(ctx), s.ln) }()
 	return s, nil
 }
@@ -110,14 +127,18 @@ func (s *Server) Streams() *stream.Manager { return s.streams }
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Shutdown stops accepting connections, lets in-flight statements finish
-// (until ctx is done), closes the connections and flushes the catalog.
-// It is safe to call more than once.
+// (until ctx is done), closes the connections and the metrics listener
+// (which stays up while statements drain) and flushes the catalog. It is
+// safe to call more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopped.Do(func() {
 		err := s.wire.Shutdown(ctx)
 		_ = s.ln.Close()
 		if serr := <-s.served; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, pgwire.ErrServerClosed) {
 			err = errors.Join(err, serr)
+		}
+		if merr := s.stopMetrics(ctx); merr != nil {
+			err = errors.Join(err, merr)
 		}
 		if cerr := s.streams.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close streams: %w", cerr))

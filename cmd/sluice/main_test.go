@@ -28,16 +28,25 @@ func buildBinary(t *testing.T) string {
 
 // proc is a sluice server running as a subprocess.
 type proc struct {
-	cmd  *exec.Cmd
-	addr string
-	out  chan string
+	cmd     *exec.Cmd
+	addr    string
+	metrics string // the metrics URL it printed; "" when metrics are off
+	out     chan string
 }
 
-// startServer starts the binary on a free port over dataDir and waits for
-// the line that says where it listens.
+// startServer starts the binary on a free port over dataDir, without a
+// metrics listener, and waits for the lines that say where it listens.
 func startServer(t *testing.T, bin, dataDir string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	return startServerWith(t, bin, dataDir, nil, "--metrics-listen", "off")
+}
+
+// startServerWith is startServer with env added to the environment and
+// args after the usual flags (a later flag wins).
+func startServerWith(t *testing.T, bin, dataDir string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -60,20 +69,35 @@ func startServer(t *testing.T, bin, dataDir string) *proc {
 		}
 		close(p.out)
 	}()
+	line := p.line(t)
+	const prefix = "sluice listening on "
+	if !strings.HasPrefix(line, prefix) {
+		t.Fatalf("first line %q does not say where the server listens", line)
+	}
+	p.addr = strings.Fields(strings.TrimPrefix(line, prefix))[0]
+	switch line := p.line(t); {
+	case line == "sluice metrics off":
+	case strings.HasPrefix(line, "sluice metrics on "):
+		p.metrics = strings.TrimPrefix(line, "sluice metrics on ")
+	default:
+		t.Fatalf("second line %q does not say where metrics are served", line)
+	}
+	return p
+}
+
+// line returns the next line the server printed.
+func (p *proc) line(t *testing.T) string {
+	t.Helper()
 	select {
 	case line, ok := <-p.out:
 		if !ok {
 			t.Fatal("server exited before listening")
 		}
-		const prefix = "sluice listening on "
-		if !strings.HasPrefix(line, prefix) {
-			t.Fatalf("first line %q does not say where the server listens", line)
-		}
-		p.addr = strings.Fields(strings.TrimPrefix(line, prefix))[0]
+		return line
 	case <-time.After(60 * time.Second):
-		t.Fatal("server did not print its address within 60s")
+		t.Fatal("server did not print its addresses within 60s")
 	}
-	return p
+	return ""
 }
 
 func (p *proc) connect(t *testing.T, ctx context.Context) *pgx.Conn {
