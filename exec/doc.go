@@ -20,7 +20,13 @@
 //     serves GROUP BY, DISTINCT, DISTINCT aggregates and the hash join.
 //   - The operators, one file each: scan and values (scan.go), filter and
 //     project (filter.go), limit and union all (limit.go), distinct, sort,
-//     hash aggregate (agg.go) and hash join (join.go).
+//     hash aggregate (agg.go) and hash join (join.go); event-time window
+//     assignment, TUMBLE and HOP (window.go).
+//   - streamagg.go: StreamAgg, the aggregate state a stream keeps across
+//     micro-batches (one sub-state per window, dropped whole when the
+//     watermark finalises the window; changed groups emitted per batch).
+//   - records.go: NewRecordsOperator, the leaf that feeds a batch's
+//     records to a plan (Env.Inputs). Package stream runs streams on these.
 //   - build.go: Build, one type switch from plan node to operator.
 //   - run.go: Run, one type switch over statements, and Result.
 //
