@@ -75,3 +75,16 @@ type Result interface {
 	// Close releases the result; safe to call twice.
 	Close() error
 }
+
+// CopyOutResult is an optional interface of a Result whose rows go to the
+// client as COPY TO STDOUT in text format instead of DataRows: a live feed
+// (SUBSCRIBE). Its Statement's Fields() is nil (Describe answers NoData, as
+// PostgreSQL does for COPY). Next blocks until rows arrive and returns nil
+// at the end of the feed; a cancelled ctx (CancelRequest, client gone,
+// shutdown) must make Next return promptly with the ctx error.
+type CopyOutResult interface {
+	Result
+	// CopyFields describes the columns of the rows Next returns, in order
+	// and type as Statement.Fields does for a query.
+	CopyFields() []Field
+}

@@ -33,6 +33,8 @@ import (
 //	PANIC                   panics in Prepare
 //	BEGIN, COMMIT           move the transaction status
 //	CREATE TABLE ..., INSERT ...   tags only
+//	SUBSCRIBE name, COPY (SUBSCRIBE name) TO STDOUT
+//	                        a COPY of the feed added as name (copy_test.go)
 //
 // Several statements are separated by ';'. Anything else is a 42601 at
 // position 1. Records come from a checked allocator.
@@ -41,6 +43,9 @@ type testBackend struct {
 
 	started chan struct{} // one send per SELECT wait() that starts
 	release chan struct{} // closed to let SELECT wait() finish
+
+	feedsMu sync.Mutex
+	feeds   map[string]*testFeed // by name, for SUBSCRIBE
 
 	openSessions atomic.Int64
 	openResults  atomic.Int64
@@ -145,6 +150,8 @@ func (s *testSession) prepareOne(text string, declared []sqltypes.Type) (*testSt
 		return tagOnly("CREATE TABLE", nil), nil
 	case strings.HasPrefix(upper, "INSERT"):
 		return tagOnly("INSERT 0 1", nil), nil
+	case strings.HasPrefix(upper, "SUBSCRIBE "), strings.HasPrefix(upper, "COPY (SUBSCRIBE "):
+		return s.prepareSubscribe(text)
 	case !strings.HasPrefix(upper, "SELECT "):
 		word, _, _ := strings.Cut(text, " ")
 		return nil, &sqlerr.Error{Code: sqlerr.SyntaxError, Message: fmt.Sprintf("syntax error at or near \"%s\"", word), Position: 1}

@@ -25,12 +25,15 @@ import (
 var errConnDone = errors.New("connection done")
 
 // conn is one client connection. Everything but the fields under mu is
-// owned by the connection's goroutine, the only one that writes to nc.
+// owned by the connection's goroutine, the only one that writes to nc and
+// the only one that reads it, except while a COPY to the client runs: then
+// a watcher goroutine owns rd (see copy.go).
 type conn struct {
 	srv *Server
 	nc  net.Conn
-	bw  *bufio.Writer // under be: pgproto3 encodes into its buffer, Flush moves it here
-	be  *pgproto3.Backend
+	bw  *bufio.Writer     // under be: pgproto3 encodes into its buffer, Flush moves it here
+	be  *pgproto3.Backend // sends; never receives
+	rd  *pgproto3.Backend // receives; never sends
 	log *slog.Logger
 
 	ctx    context.Context // cancelled by forceClose; parent of statement contexts
@@ -44,6 +47,7 @@ type conn struct {
 	mu         sync.Mutex
 	idle       bool                    // reading the first message after ReadyForQuery (or the startup packet)
 	draining   bool                    // Shutdown has begun
+	copying    bool                    // a COPY to the client runs
 	stmtCancel context.CancelCauseFunc // cancels the running statement; nil when none runs
 
 	atReady      bool // nothing received since ReadyForQuery
@@ -51,6 +55,11 @@ type conn struct {
 	stmts        map[string]*prepared
 	portals      map[string]*portal
 	enc          rowEncoder
+
+	// What the client sent while a COPY to it ran, to serve before
+	// reading on: messages, then the error that ended the reading, if any.
+	pending []queued
+	readErr error
 }
 
 // prepared is a prepared statement: the Backend's Statement (nil for an
@@ -77,13 +86,17 @@ type portal struct {
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	bw := bufio.NewWriterSize(nc, defaultWriteBufSize)
-	be := pgproto3.NewBackend(nc, bw)
-	be.SetMaxBodyLen(s.cfg.MaxMessageSize)
+	// Two pgproto3.Backends, one to send and one to receive, so that the
+	// COPY watcher can receive while the connection's goroutine sends
+	// without sharing any state.
+	rd := pgproto3.NewBackend(nc, nil)
+	rd.SetMaxBodyLen(s.cfg.MaxMessageSize)
 	return &conn{
 		srv:     s,
 		nc:      nc,
 		bw:      bw,
-		be:      be,
+		be:      pgproto3.NewBackend(nil, bw),
+		rd:      rd,
 		log:     s.log.With("remote", nc.RemoteAddr().String()),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -94,13 +107,18 @@ func newConn(s *Server, nc net.Conn) *conn {
 
 // drain asks the connection to close at its next idle moment: at once if
 // it is waiting for a client's next query (its read is interrupted), else
-// after the ReadyForQuery that ends its current work.
+// after the ReadyForQuery that ends its current work. A COPY to the client,
+// a live feed that would not end by itself, is cancelled and the
+// connection closed at once.
 func (c *conn) drain() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.draining = true
 	if c.idle {
 		c.nc.SetReadDeadline(time.Now())
+	}
+	if c.copying && c.stmtCancel != nil {
+		c.stmtCancel(errServerStopping)
 	}
 }
 
@@ -218,7 +236,7 @@ func (c *conn) startup() error {
 		if !c.beginRead(true) {
 			return errConnDone
 		}
-		msg, err := c.be.ReceiveStartupMessage()
+		msg, err := c.rd.ReceiveStartupMessage()
 		if c.endRead() {
 			return errConnDone
 		}
@@ -328,7 +346,7 @@ func (c *conn) loop() {
 			c.sendFatal(sqlerr.New(sqlerr.AdminShutdown, "terminating connection due to administrator command"))
 			return
 		}
-		msg, err := c.be.Receive()
+		msg, err := c.receive()
 		if c.endRead() && err != nil {
 			c.sendFatal(sqlerr.New(sqlerr.AdminShutdown, "terminating connection due to administrator command"))
 			return
@@ -344,6 +362,25 @@ func (c *conn) loop() {
 		}
 		needReady = ready
 	}
+}
+
+// receive returns the client's next message: one that came during a COPY
+// to the client, if any is left, else the next from the socket.
+func (c *conn) receive() (pgproto3.FrontendMessage, error) {
+	if len(c.pending) > 0 {
+		msg := c.pending[0].msg
+		c.pending[0] = queued{}
+		c.pending = c.pending[1:]
+		if len(c.pending) == 0 {
+			c.pending = nil
+		}
+		return msg, nil
+	}
+	if err := c.readErr; err != nil {
+		c.readErr = nil
+		return nil, err
+	}
+	return c.rd.Receive()
 }
 
 // receiveFailed ends the connection after a failed Receive: silently when
@@ -388,7 +425,9 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (ready bool, err error) {
 	case *pgproto3.Query:
 		// PostgreSQL ignores a Query too while it skips to Sync.
 		if !c.skipTillSync {
-			c.simpleQuery(m.String)
+			if err := c.simpleQuery(m.String); err != nil {
+				return false, err
+			}
 			return true, nil
 		}
 		return false, nil
@@ -470,8 +509,9 @@ func (c *conn) extended(msg pgproto3.FrontendMessage) error {
 }
 
 // simpleQuery serves a Query message: every statement in sql in turn, up
-// to the first error.
-func (c *conn) simpleQuery(sql string) {
+// to the first error. It returns only errConnDone, when the connection
+// must end; other errors have been sent to the client.
+func (c *conn) simpleQuery(sql string) error {
 	// As in PostgreSQL, a simple query drops the unnamed statement and
 	// portal.
 	delete(c.stmts, "")
@@ -479,7 +519,7 @@ func (c *conn) simpleQuery(sql string) {
 
 	if err := checkText(sql); err != nil {
 		c.sendError(nil, err)
-		return
+		return nil
 	}
 	ctx, done := c.startStatement()
 	defer done()
@@ -491,24 +531,27 @@ func (c *conn) simpleQuery(sql string) {
 	})
 	if err != nil {
 		c.sendError(ctx, err)
-		return
+		return nil
 	}
 	if len(stmts) == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
-		return
+		return nil
 	}
 	for _, st := range stmts {
 		if err := c.guard(func() error { return c.runSimple(ctx, st) }); err != nil {
 			c.closePortal("")
-			if !errors.Is(err, errConnDone) {
-				c.sendError(ctx, err)
+			if errors.Is(err, errConnDone) {
+				return err
 			}
-			return
+			c.sendError(ctx, err)
+			return nil
 		}
 	}
+	return nil
 }
 
-// runSimple runs one statement of a simple query, all rows in text.
+// runSimple runs one statement of a simple query, all rows in text, or a
+// COPY to the client.
 func (c *conn) runSimple(ctx context.Context, st Statement) error {
 	if n := len(st.ParamTypes()); n > 0 {
 		return sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $1")
@@ -524,7 +567,11 @@ func (c *conn) runSimple(ctx context.Context, st Statement) error {
 	}
 	p := &portal{stmt: &prepared{stmt: st}, fields: fields, formats: formats, res: res}
 	c.portals[""] = p
-	if _, err := c.sendRows(ctx, p, 0); err != nil {
+	if cr, ok := res.(CopyOutResult); ok {
+		if err := c.copyOut(ctx, p, cr); err != nil {
+			return err
+		}
+	} else if _, err := c.sendRows(ctx, p, 0); err != nil {
 		return err
 	}
 	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
@@ -665,7 +712,8 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 }
 
 // execute serves Execute: runs the portal or resumes it, sending at most
-// maxRows rows (0: all) and then PortalSuspended or CommandComplete.
+// maxRows rows (0: all) and then PortalSuspended or CommandComplete. A
+// COPY to the client ignores maxRows: it runs to its end.
 func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	p, ok := c.portals[m.Portal]
 	if !ok {
@@ -681,6 +729,12 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 			return err
 		}
 		p.res = res
+	}
+	if cr, ok := p.res.(CopyOutResult); ok && !p.done {
+		if err := c.copyOut(ctx, p, cr); err != nil {
+			c.closePortal(m.Portal)
+			return err
+		}
 	}
 	if !p.done {
 		// The wire's int32: zero or negative means no limit.

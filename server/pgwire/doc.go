@@ -6,16 +6,17 @@
 //
 // # Files
 //
-//	backend.go  the interface served: Backend, Session, Statement, Result
+//	backend.go  the interface served: Backend, Session, Statement, Result, CopyOutResult
 //	server.go   Server: listeners, the connection registry, cancel keys, Shutdown
 //	conn.go     one connection: startup, the message loop, simple and extended query
-//	encode.go   RowDescription and DataRow from Arrow records, text and binary
+//	copy.go     COPY to the client of a live feed, and the goroutine watching the client meanwhile
+//	encode.go   RowDescription, DataRow and COPY text rows from Arrow records
 //	decode.go   Bind parameters, text and binary, into sqltypes Go values
 //
 // # Connection lifecycle
 //
 // Serve accepts a connection and gives it a goroutine (conn.serve), which
-// alone reads and writes the socket. Writes go through pgproto3's buffer
+// alone reads and writes the socket (but see COPY below). Writes go through pgproto3's buffer
 // into a 32 KiB bufio.Writer; they reach the client at ReadyForQuery, after
 // an ErrorResponse, on Flush, after each batch of rows, or when the buffer
 // fills.
@@ -52,6 +53,24 @@
 // portals. After an error the connection skips every message up to Sync,
 // so a pipelined batch fails as a unit.
 //
+// COPY to the client. A Result that implements CopyOutResult (SUBSCRIBE,
+// COPY (SUBSCRIBE ...) TO STDOUT) is sent as COPY TO STDOUT in text
+// format, in both protocols: its statement describes as NoData,
+// CopyOutResponse, one CopyData per row (tab-separated, NULL as \N,
+// backslash and control characters escaped as PostgreSQL does), flushed
+// after each batch so a live feed reaches the client as it comes, then
+// CopyDone and CommandComplete. Execute's row limit does not apply. An
+// error ends it with an ErrorResponse (no CopyDone), as in PostgreSQL.
+// Such a feed may wait long for rows, so while it runs a watcher goroutine
+// reads the client's messages (the connection's goroutine only writes):
+// Terminate, a closed or broken socket or a protocol violation cancel the
+// feed and end the connection; any other message is copied and served
+// after the COPY, in order, as PostgreSQL leaves them unread until then.
+// The watcher stops, its read interrupted by a read deadline, before the
+// connection's goroutine reads again; a message it had half read is
+// finished by the next read. It holds at most Config.MaxMessageSize bytes
+// of messages, then leaves the rest in the socket.
+//
 // Cancellation and contexts. Each round of Backend calls (Prepare,
 // Execute, the Next calls of one Execute message) runs under a statement
 // context derived from the connection's; a matching CancelRequest cancels
@@ -75,8 +94,10 @@
 // query is interrupted (its read deadline is set to now) and closed with
 // a FATAL 57P01; one that is busy, running a statement or in the middle
 // of an extended exchange, finishes, sends ReadyForQuery, and is closed
-// the same way at that point. When Shutdown's context ends first, the
-// remaining connections are force-closed.
+// the same way at that point, except a COPY to the client: a live feed
+// would never finish, so it is cancelled and its connection closed with
+// the FATAL at once. When Shutdown's context ends first, the remaining
+// connections are force-closed.
 //
 // End. Terminate, a broken socket or any of the above closes the
 // connection: its portals' Results and its Session are closed, its cancel

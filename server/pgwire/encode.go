@@ -42,13 +42,15 @@ func rowDescription(fields []Field, formats []int16) *pgproto3.RowDescription {
 	return rd
 }
 
-// rowEncoder turns Arrow records into DataRow messages in two passes: a
-// column-wise pass encodes each column's values with one typed loop per
-// column (no per-value interfaces), then a row-wise pass stitches the
-// encoded values into messages. Its buffers are reused from batch to batch.
+// rowEncoder turns Arrow records into DataRow messages, or CopyData
+// messages of COPY's text format, in two passes: a column-wise pass
+// encodes each column's values with one typed loop per column (no
+// per-value interfaces), then a row-wise pass stitches the encoded values
+// into messages. Its buffers are reused from batch to batch.
 type rowEncoder struct {
 	cols   []encodedColumn
-	starts []int // per column, where the next row's value starts
+	starts []int  // per column, where the next row's value starts
+	line   []byte // one CopyData message, for writeCopyRows
 }
 
 // encodedColumn holds the wire values of one column for a range of rows:
@@ -101,6 +103,84 @@ func (e *rowEncoder) writeRows(w *bufio.Writer, n int) error {
 		}
 	}
 	return nil
+}
+
+// writeCopyRows writes the n encoded rows, which must have been encoded
+// in text format, to w as CopyData messages of COPY's text format, one per
+// row: the values separated by tabs, NULL as \N, escaped as by
+// appendCopyText, and a newline.
+func (e *rowEncoder) writeCopyRows(w *bufio.Writer, n int) error {
+	e.starts = append(e.starts[:0], make([]int, len(e.cols))...)
+	starts := e.starts
+	for i := 0; i < n; i++ {
+		line := append(e.line[:0], 'd', 0, 0, 0, 0)
+		for j := range e.cols {
+			if j > 0 {
+				line = append(line, '\t')
+			}
+			c := &e.cols[j]
+			v := c.data[starts[j]:c.ends[i]]
+			starts[j] = c.ends[i]
+			if int32(binary.BigEndian.Uint32(v)) < 0 {
+				line = append(line, '\\', 'N')
+				continue
+			}
+			line = appendCopyText(line, v[4:])
+		}
+		line = append(line, '\n')
+		binary.BigEndian.PutUint32(line[1:], uint32(len(line)-1))
+		e.line = line
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendCopyText appends a value's text form as COPY's text format writes
+// it (PostgreSQL's CopyAttributeOutText with a tab delimiter): a backslash
+// is doubled; backspace, form feed, newline, carriage return, tab and
+// vertical tab become \b, \f, \n, \r, \t and \v; every other byte, other
+// control characters included, is written as is.
+func appendCopyText(dst, v []byte) []byte {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && copyEscape(v[i]) == 0 {
+			i++
+		}
+		dst = append(dst, v[:i]...)
+		if i == len(v) {
+			break
+		}
+		dst = append(dst, '\\', copyEscape(v[i]))
+		v = v[i+1:]
+	}
+	return dst
+}
+
+// copyEscape returns the letter that follows the backslash when COPY's
+// text format escapes b, or zero when it does not.
+func copyEscape(b byte) byte {
+	if b >= 0x20 && b != '\\' {
+		return 0
+	}
+	switch b {
+	case '\\':
+		return '\\'
+	case '\b':
+		return 'b'
+	case '\f':
+		return 'f'
+	case '\n':
+		return 'n'
+	case '\r':
+		return 'r'
+	case '\t':
+		return 't'
+	case '\v':
+		return 'v'
+	}
+	return 0
 }
 
 // begin starts a value: a length placeholder, patched by end.

@@ -309,3 +309,26 @@ func BenchmarkEncodeRows(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestAppendCopyText(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain text is as is", "héllo, 'world' 1.5", "héllo, 'world' 1.5"},
+		{"empty stays empty", "", ""},
+		{"a backslash is doubled", `a\b`, `a\\b`},
+		{"a backslash N is not NULL", `\N`, `\\N`},
+		{"tab, newline and carriage return become letters", "a\tb\nc\rd", `a\tb\nc\rd`},
+		{"backspace, form feed and vertical tab become letters", "\b\f\v", `\b\f\v`},
+		{"other control characters are as is, as in PostgreSQL", "\x01\a\x1b\x7f", "\x01\a\x1b\x7f"},
+		{"escapes at both ends", "\\mid\n", `\\mid\n`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(appendCopyText([]byte("prefix|"), []byte(tc.in)))
+			if want := "prefix|" + tc.want; got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -90,6 +90,10 @@ func summary(msg pgproto3.BackendMessage) string {
 		return "RowDescription " + strings.Join(fs, ",")
 	case *pgproto3.ParameterDescription:
 		return fmt.Sprintf("ParameterDescription %v", m.ParameterOIDs)
+	case *pgproto3.CopyOutResponse:
+		return fmt.Sprintf("CopyOutResponse %d %v", m.OverallFormat, m.ColumnFormatCodes)
+	case *pgproto3.CopyData:
+		return fmt.Sprintf("CopyData %q", m.Data)
 	}
 	return strings.TrimPrefix(fmt.Sprintf("%T", msg), "*pgproto3.")
 }

@@ -136,10 +136,12 @@ func isTemporary(err error) bool {
 // returns ErrServerClosed), closes idle connections at once with an
 // ErrorResponse 57P01, and lets a connection that is running a statement
 // or an extended-protocol exchange finish it and send ReadyForQuery before
-// closing it the same way. It returns nil once every connection is gone.
-// If ctx ends first, it cancels the running statements, closes the
-// remaining connections and returns ctx's error without waiting further
-// for a Backend that ignores cancellation.
+// closing it the same way. A COPY to the client, a live feed that would
+// not finish, is cancelled and its connection closed with 57P01 at once.
+// It returns nil once every connection is gone. If ctx ends first, it
+// cancels the running statements, closes the remaining connections and
+// returns ctx's error without waiting further for a Backend that ignores
+// cancellation.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
