@@ -43,6 +43,7 @@ var systemTables = map[string][]plan.Column{
 		{Name: "input_rows", Type: sqltypes.Int64},
 		{Name: "output_rows", Type: sqltypes.Int64},
 		{Name: "late_rows", Type: sqltypes.Int64},
+		{Name: "subscribers", Type: sqltypes.Int64},
 	},
 	"sluice_sources": {
 		{Name: "name", Type: sqltypes.Text},

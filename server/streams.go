@@ -263,7 +263,8 @@ func (s *Server) systemRows(ctx context.Context, name string) [][]any {
 				wm = *st.Watermark
 			}
 			rows = append(rows, []any{st.Name, st.Status, st.Trigger.String(), string(st.Sink), last, errText,
-				st.Source, string(st.OutputMode), wm, st.Totals.InputRows, st.Totals.OutputRows, st.Totals.LateRows})
+				st.Source, string(st.OutputMode), wm, st.Totals.InputRows, st.Totals.OutputRows, st.Totals.LateRows,
+				int64(st.Subscribers)})
 		}
 	case "sluice_sources":
 		for _, si := range s.streams.Sources(ctx) {

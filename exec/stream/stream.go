@@ -128,6 +128,8 @@ type Status struct {
 	LastError  error
 	Watermark  *time.Time
 	Totals     Totals
+	// Subscribers counts the open subscriptions.
+	Subscribers int
 }
 
 // CreateStream starts a stream. Unless restore is set it stores the
@@ -151,7 +153,7 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 		return err
 	}
 	if err := s.openSink(ctx, restore); err != nil {
-		s.state.Close()
+		s.closeState()
 		return err
 	}
 	if !restore {
@@ -238,7 +240,7 @@ func (s *Stream) Status() Status {
 	st := Status{
 		Name: s.spec.Name, Status: s.status, Trigger: s.trigger, Sink: s.spec.Options.Sink,
 		OutputMode: s.spec.Options.OutputMode, Source: s.spec.Source, LastBatch: s.batchID,
-		LastError: s.lastErr, Totals: s.totals,
+		LastError: s.lastErr, Totals: s.totals, Subscribers: len(s.subs),
 	}
 	if s.hasWM {
 		t := time.UnixMicro(s.watermark).UTC()
