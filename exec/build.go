@@ -150,13 +150,35 @@ func build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		right, err := build(ctx, env, n.Right)
-		if err != nil {
+		var cached *joinBuild
+		var slot, sig string
+		if env.Lookups != nil {
+			var ok bool
+			if sig, ok, err = lookupSignature(env, n.Right); err != nil {
+				return nil, closeOnError(err, left)
+			}
+			if ok {
+				slot = fmt.Sprintf("join%d", env.lookupSeq)
+				env.lookupSeq++
+				cached = env.Lookups.get(slot, sig)
+			}
+		}
+		var right Operator
+		if cached != nil {
+			// The build side is cached: nothing is read from the right.
+			right = NewRecordsOperator(schemaOf(n.Right.Columns()), nil)
+		} else if right, err = build(ctx, env, n.Right); err != nil {
 			return nil, closeOnError(err, left)
 		}
 		op, err := newHashJoinOp(left, right, n, mem, eenv)
 		if err != nil {
+			if cached != nil {
+				cached.build.Release()
+			}
 			return nil, closeOnError(err, left, right)
+		}
+		if slot != "" {
+			op.cache, op.slot, op.sig, op.cached = env.Lookups, slot, sig, cached
 		}
 		return op, nil
 

@@ -27,6 +27,9 @@ type Env struct {
 	// Sources appends the rows of INSERT INTO a source. Nil refuses such
 	// inserts.
 	Sources SourceWriter
+	// Lookups, when set, keeps the build sides of joins over tables
+	// across statements: a stream's lookup joins (see LookupCache).
+	Lookups *LookupCache
 	// Pinned are table snapshots fixed by the caller before building: a
 	// stream's batch pins the config-table versions recorded in its plan.
 	// Tables not in Pinned are pinned on first use.
@@ -39,6 +42,8 @@ type Env struct {
 	snaps map[string]*catalog.Snapshot
 	// eenv is the expression environment, made on first use.
 	eenv *expr.Env
+	// lookupSeq numbers the cacheable joins in build order.
+	lookupSeq int
 }
 
 // SourceWriter appends rows to a source: INSERT INTO a log source.

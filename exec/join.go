@@ -60,6 +60,13 @@ type hashJoinOp struct {
 
 	done bool
 	out  outRecord
+
+	// cache, when set, keeps the build side across statements (a
+	// stream's lookup join): slot and sig name it (see LookupCache).
+	cache     *LookupCache
+	slot, sig string
+	// cached is the build side taken from the cache, if any.
+	cached *joinBuild
 }
 
 var _ Operator = (*hashJoinOp)(nil)
@@ -219,6 +226,23 @@ func (j *hashJoinOp) nulls(k int) []int32 {
 
 // buildSide drains the right input and builds the hash table.
 func (j *hashJoinOp) buildSide(ctx context.Context) error {
+	if j.cached != nil {
+		// The cache's reference to the build record is the cache's; the
+		// one get took is ours, released by Close.
+		j.build, j.ht, j.first, j.next = j.cached.build, j.cached.ht, j.cached.first, j.cached.next
+		return nil
+	}
+	if err := j.buildFromRight(ctx); err != nil {
+		return err
+	}
+	if j.cache != nil {
+		j.cache.put(j.slot, j.sig, &joinBuild{build: j.build, ht: j.ht, first: j.first, next: j.next})
+	}
+	return nil
+}
+
+// buildFromRight drains the right input and builds the hash table.
+func (j *hashJoinOp) buildFromRight(ctx context.Context) error {
 	var recs []arrow.Record
 	defer func() {
 		for _, r := range recs {

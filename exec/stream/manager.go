@@ -297,6 +297,8 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	for _, s := range streams {
 		s.stopAndWait()
+		s.endSubscriptions()
+		s.closeState()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

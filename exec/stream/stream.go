@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,14 @@ type Stream struct {
 	changed chan struct{}
 	// idle is set while the loop waits for its trigger or for RESUME.
 	idle bool
+	// ctl counts changes of trigger and pause; seenCtl is the count the
+	// loop last read them at. WaitIdle treats a stream whose loop has not
+	// read the latest change yet as busy.
+	ctl, seenCtl uint64
+	// tainted is set while a batch's rows are in the aggregate state but
+	// the batch has not committed: if it fails, running it again over
+	// that state would count its rows twice.
+	tainted bool
 }
 
 // Totals are a stream's counters since it started.
@@ -145,7 +154,8 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 		return sqlerr.New(sqlerr.DuplicateTable, "stream %q already exists", spec.Name)
 	}
 	src, ok := m.sources[spec.Source]
-	if !ok {
+	if !ok || (src.owner != "" && m.streams[src.owner] == nil) {
+		// A log sink whose stream is being dropped is gone already.
 		return sqlerr.New(sqlerr.UndefinedTable, "source %q does not exist", spec.Source)
 	}
 	s, err := newStream(m, spec, src)
@@ -158,7 +168,7 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 	}
 	if !restore {
 		if err := m.cfg.Catalog.PutObject(ctx, catalog.Object{Kind: "stream", Name: spec.Name, SQL: spec.SQL, Paused: spec.Paused}); err != nil {
-			s.dropSink(ctx)
+			s.dropSinkLocked(ctx) // m.mu is held
 			s.closeState()
 			return err
 		}
@@ -267,12 +277,22 @@ func (s *Stream) stopAndWait() {
 }
 
 // run is the stream's loop.
+//
+// An interval trigger counts from the start of the last batch (or of the
+// last look that found no input): the loop works out when the next batch
+// is due from the trigger it reads at the top of each round, so a new
+// trigger (ALTER) or a RESUME is measured from that start too, and any
+// wakeup, by the timer or by a poke, just looks again. A batch that
+// overruns its interval is followed at once; missed triggers do not pile
+// up, as there is only ever one deadline.
 func (s *Stream) run(done chan struct{}) {
 	defer close(done)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	clock := s.m.cfg.Clock
-	var target source.Offsets // available_now: what existed when it began
+	var target source.Offsets        // available_now: what existed when it began
+	var lastStart, lastEnd time.Time // the last batch or look; zero before the first
+	lastRan := false
 	for {
 		select {
 		case <-s.stop:
@@ -282,6 +302,7 @@ func (s *Stream) run(done chan struct{}) {
 		}
 		s.mu.Lock()
 		paused, trig := s.paused, s.trigger
+		s.seenCtl = s.ctl
 		s.mu.Unlock()
 		if paused {
 			s.setStatus(StatusPaused)
@@ -296,6 +317,25 @@ func (s *Stream) run(done chan struct{}) {
 			continue
 		}
 		s.setStatus(StatusRunning)
+		if trig.Kind == plan.TriggerInterval && !lastStart.IsZero() {
+			next := lastStart.Add(trig.Interval)
+			if poll := lastEnd.Add(idlePoll); !lastRan && next.Before(poll) {
+				next = poll
+			}
+			if wait := next.Sub(clock.Now()); wait > 0 {
+				timer := clock.After(wait)
+				s.setIdle(true)
+				select {
+				case <-s.stop:
+					s.finish(StatusStopped, nil)
+					return
+				case <-s.wake:
+				case <-timer:
+				}
+				s.setIdle(false)
+				continue
+			}
+		}
 		if trig.Kind == plan.TriggerAvailableNow && target == nil {
 			var err error
 			if target, err = s.src.src.Latest(ctx); err != nil {
@@ -312,6 +352,7 @@ func (s *Stream) run(done chan struct{}) {
 			s.finish(StatusFailed, err)
 			return
 		}
+		lastStart, lastEnd, lastRan = start, clock.Now(), ran
 		switch trig.Kind {
 		case plan.TriggerOnce:
 			s.finish(StatusFinished, nil)
@@ -321,25 +362,7 @@ func (s *Stream) run(done chan struct{}) {
 				s.finish(StatusFinished, nil)
 				return
 			}
-			continue
 		}
-		wait := trig.Interval - clock.Now().Sub(start)
-		if !ran && wait < idlePoll {
-			wait = idlePoll
-		}
-		if wait <= 0 {
-			continue // an overrunning batch is followed at once
-		}
-		timer := clock.After(wait)
-		s.setIdle(true)
-		select {
-		case <-s.stop:
-			s.finish(StatusStopped, nil)
-			return
-		case <-s.wake:
-		case <-timer:
-		}
-		s.setIdle(false)
 	}
 }
 
@@ -393,12 +416,17 @@ func (s *Stream) startOffsets(ctx context.Context, latest source.Offsets) (sourc
 	cur := s.offsets.Clone()
 	s.mu.Unlock()
 	var earliest source.Offsets
+	var decided source.Offsets
 	for p := range latest {
 		if _, ok := cur[p]; ok {
 			continue
 		}
-		if s.src.def.Options["start_offset"] == "latest" {
+		if startsAtLatest(s.src.def) {
 			cur[p] = latest[p]
+			if decided == nil {
+				decided = source.Offsets{}
+			}
+			decided[p] = latest[p]
 			continue
 		}
 		if earliest == nil {
@@ -409,7 +437,26 @@ func (s *Stream) startOffsets(ctx context.Context, latest source.Offsets) (sourc
 		}
 		cur[p] = earliest[p]
 	}
+	if decided != nil {
+		// Where the stream starts in a partition is decided once: kept
+		// as if committed, so that the rows appended from now on are read
+		// even if this look finds none.
+		s.mu.Lock()
+		next := s.offsets.Clone()
+		for p, o := range decided {
+			next[p] = o
+		}
+		s.offsets = next
+		s.mu.Unlock()
+	}
 	return cur, nil
+}
+
+// startsAtLatest reports whether streams over a source start at its
+// latest offsets (start_offset = 'latest', any case, as the binder accepts
+// it) rather than its earliest.
+func startsAtLatest(def catalog.SourceDef) bool {
+	return strings.EqualFold(def.Options["start_offset"], "latest")
 }
 
 // runBatch runs one micro-batch; ran is false when there was no new
@@ -438,7 +485,9 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 				e = t
 			}
 		}
-		if max := int64(s.spec.Options.MaxRowsPerBatch); max > 0 && e-start[part] > max {
+		// As Spark's Trigger.Once, trigger once is one batch over
+		// everything: max_rows_per_batch bounds the other triggers.
+		if max := int64(s.spec.Options.MaxRowsPerBatch); max > 0 && trig.Kind != plan.TriggerOnce && e-start[part] > max {
 			e = start[part] + max
 		}
 		if e < start[part] {
@@ -521,6 +570,7 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	}
 	s.batchID = batch
 	s.offsets = end
+	s.tainted = false
 	s.watermark, s.hasWM = newWM, newHas
 	s.totals.Batches++
 	s.totals.InputRows += p.InputRows
@@ -592,6 +642,9 @@ func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[st
 		return preOut, nil
 	}
 	defer releaseAll(preOut)
+	s.mu.Lock()
+	s.tainted = true // until the batch commits
+	s.mu.Unlock()
 	for _, r := range preOut {
 		if err := s.state.Fold(ctx, r); err != nil {
 			return nil, err
