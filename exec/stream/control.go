@@ -35,8 +35,14 @@ func (m *Manager) StreamColumns(name string) ([]plan.Column, bool) {
 }
 
 // persist stores the stream's current trigger and pause state with its
-// definition.
+// definition. It holds m.mu, so that the definition of a stream that
+// DropStream took away meanwhile is not stored again.
 func (m *Manager) persist(ctx context.Context, s *Stream) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.streams[s.spec.Name] != s {
+		return sqlerr.New(sqlerr.UndefinedTable, "stream %q does not exist", s.spec.Name)
+	}
 	s.mu.Lock()
 	o := catalog.Object{Kind: "stream", Name: s.spec.Name, SQL: s.spec.SQL, Paused: s.paused}
 	if s.trigger != s.spec.Options.Trigger {
@@ -54,18 +60,25 @@ func (m *Manager) SetTrigger(ctx context.Context, name string, t plan.Trigger) e
 		return err
 	}
 	s.mu.Lock()
-	old := s.trigger
-	s.trigger = t
-	s.mu.Unlock()
-	if err := m.persist(ctx, s); err != nil {
-		s.mu.Lock()
-		s.trigger = old
+	if err := s.errTaintedLocked(); err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	m.restartIfEnded(s)
+	old := s.trigger
+	s.trigger = t
+	s.mu.Unlock()
+	err = m.persist(ctx, s)
+	s.mu.Lock()
+	if err != nil {
+		s.trigger = old
+	}
+	s.ctl++ // the loop may have read either: it reads again
+	s.mu.Unlock()
+	if err == nil {
+		m.restartIfEnded(s)
+	}
 	s.poke()
-	return nil
+	return err
 }
 
 // SetPaused pauses or resumes a stream. Pausing lets a running batch
@@ -76,20 +89,39 @@ func (m *Manager) SetPaused(ctx context.Context, name string, paused bool) error
 		return err
 	}
 	s.mu.Lock()
+	if !paused {
+		if err := s.errTaintedLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
 	old := s.paused
 	s.paused = paused
 	s.mu.Unlock()
-	if err := m.persist(ctx, s); err != nil {
-		s.mu.Lock()
+	err = m.persist(ctx, s)
+	s.mu.Lock()
+	if err != nil {
 		s.paused = old
-		s.mu.Unlock()
-		return err
 	}
-	if !paused {
+	s.ctl++ // the loop may have read either: it reads again
+	s.mu.Unlock()
+	if err == nil && !paused {
 		m.restartIfEnded(s)
 	}
 	s.poke()
-	return nil
+	return err
+}
+
+// errTaintedLocked refuses to run a failed stream again when the batch
+// that failed had put its rows into the aggregate state: running it again
+// over that state would count them twice. The caller holds s.mu.
+func (s *Stream) errTaintedLocked() error {
+	if s.status != StatusFailed || !s.tainted {
+		return nil
+	}
+	e := sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "stream %q failed in batch %d after its aggregate state took the batch's rows, so it cannot run that batch again: %v", s.spec.Name, s.batchID+1, s.lastErr)
+	e.Hint = "drop the stream and create it again"
+	return e
 }
 
 // restartIfEnded starts the loop of a stream whose loop ended (finished
@@ -101,6 +133,10 @@ func (m *Manager) restartIfEnded(s *Stream) {
 	default:
 		s.mu.Unlock()
 		return
+	}
+	if s.errTaintedLocked() != nil {
+		s.mu.Unlock()
+		return // it failed after SetTrigger or SetPaused looked
 	}
 	select {
 	case <-s.stop:
@@ -222,7 +258,7 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 		}
 		m.mu.Unlock()
 		var busy *Stream
-		var ch chan struct{}
+		var ch, done chan struct{}
 		for _, s := range streams {
 			s.mu.Lock()
 			ended := false
@@ -231,8 +267,10 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 				ended = true
 			default:
 			}
-			if !s.idle && !ended {
-				busy, ch = s, s.changed
+			// A loop that has not read the latest ALTER, PAUSE or
+			// RESUME yet is about to act on it.
+			if !ended && (!s.idle || s.seenCtl != s.ctl) {
+				busy, ch, done = s, s.changed, s.done
 			}
 			s.mu.Unlock()
 			if busy != nil {
@@ -246,7 +284,7 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for stream %q to finish its batch: %w", busy.spec.Name, ctx.Err())
 		case <-ch:
-		case <-busy.done:
+		case <-done:
 		}
 	}
 }

@@ -75,7 +75,7 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 // from the start again: it keeps no offsets across restarts yet, so one
 // with start_offset 'earliest' recomputes its output.
 func (s *Stream) replaysFromStart() bool {
-	return s.src.def.Options["start_offset"] != "latest"
+	return !startsAtLatest(s.src.def)
 }
 
 func removeDir(dir string) error {
@@ -87,12 +87,20 @@ func removeDir(dir string) error {
 
 // dropSink removes the sink table or log source.
 func (s *Stream) dropSink(ctx context.Context) error {
+	if s.spec.Options.Sink == plan.SinkLog {
+		s.m.mu.Lock()
+		defer s.m.mu.Unlock()
+	}
+	return s.dropSinkLocked(ctx)
+}
+
+// dropSinkLocked is dropSink for a caller that holds m.mu (CreateStream
+// undoing its sink).
+func (s *Stream) dropSinkLocked(ctx context.Context) error {
 	switch s.spec.Options.Sink {
 	case plan.SinkTable:
 		return s.m.cfg.Catalog.DropTable(ctx, s.spec.Name, true)
 	case plan.SinkLog:
-		s.m.mu.Lock()
-		defer s.m.mu.Unlock()
 		if e, ok := s.m.sources[s.spec.Name]; ok && e.owner == s.spec.Name {
 			return s.m.dropSourceLocked(ctx, e)
 		}
