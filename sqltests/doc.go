@@ -146,23 +146,22 @@
 // onlyif sluice, and what PostgreSQL prints differently on purpose (version(),
 // server_version) under onlyif or skipif with a comment saying why.
 //
-// # Directives reserved for streaming
+// # Streaming directives
 //
-// Streaming scripts will need time to be deterministic: no sleep, ever. The
-// parser rejects these names today, so that no script silently misreads them,
-// and reserves them for:
+// Streams run on a processing-time clock that only the script moves (the
+// Sluice engine starts its server with a stream.ManualClock), so every
+// batch holds exactly the rows the script put before it; nothing sleeps.
 //
-//	append <source>          rows to append to a log source, one per line
-//	                         in the query row form, until a blank line
-//	run <stream> batches <n> run exactly n micro-batches of a stream, then
-//	                         return (trigger replaced by the test clock)
-//	watermark <source> <ts>  advance a source's watermark
-//	subscribe <stream>       expected rows, as a query, of what SUBSCRIBE
-//	                         emitted so far
-//	crash                    stop the server without a clean shutdown, then
-//	                         restart it (recovery from the checkpoint)
+//	engine sluice            (before the first record) every record runs on
+//	                         Sluice only: a script of Sluice's own statements;
+//	                         TestDifferential leaves such scripts out
+//	advance <duration>       wait until no stream is in the middle of a batch,
+//	                         then move the clock forward (advance 1s): the
+//	                         triggers that fall due start their batches
+//	wait <stream> <batch>    wait until the stream has committed that batch id
+//	wait <stream> <status>   wait until the stream has that status (finished)
 //
-// Each is one more case in parseDirective and one more method on the engine;
-// a directive an engine cannot honour fails the record rather than skipping
-// it, unless a condition says otherwise.
+// SUBSCRIBE is tested over the wire by server's and cmd/sluice's tests (pgx
+// CopyTo and psql), not by scripts. Names reserved for later: append, run,
+// watermark, subscribe, crash (kill -9 and recovery, with the checkpoint).
 package sqltests

@@ -86,6 +86,7 @@ type record struct {
 	advance    time.Duration // advance
 	waitStream string        // wait
 	waitBatch  int64         // wait
+	waitStatus string        // wait for a status instead of a batch
 }
 
 // script is a parsed script file.
@@ -146,13 +147,16 @@ func parseScript(name string, src []byte) (*script, error) {
 		case "wait":
 			var n int64
 			var err error
+			status := ""
 			if len(fields) == 3 {
-				n, err = strconv.ParseInt(fields[2], 10, 64)
+				if n, err = strconv.ParseInt(fields[2], 10, 64); err != nil && !strings.ContainsAny(fields[2][:1], "0123456789-") {
+					status, err = fields[2], nil
+				}
 			}
 			if len(fields) != 3 || err != nil || n < 0 {
-				return nil, errAt(i, "want \"wait <stream> <batch id>\"")
+				return nil, errAt(i, "want \"wait <stream> <batch id>\" or \"wait <stream> <status>\"")
 			}
-			rec.kind, rec.waitStream, rec.waitBatch = kindWait, fields[1], n
+			rec.kind, rec.waitStream, rec.waitBatch, rec.waitStatus = kindWait, fields[1], n, status
 			rec.conds, conds = append(append([]condition{}, scriptConds...), conds...), nil
 			s.records = append(s.records, rec)
 			i++
@@ -438,6 +442,8 @@ type streamEngine interface {
 	Advance(ctx context.Context, d time.Duration) error
 	// WaitForBatch waits until the stream has committed batch id.
 	WaitForBatch(ctx context.Context, stream string, id int64) error
+	// WaitForStatus waits until the stream has the status (finished, ...).
+	WaitForStatus(ctx context.Context, stream, status string) error
 }
 
 // failure is one record that did not do what the script expects.
@@ -559,6 +565,9 @@ func recordTitle(rec *record) string {
 	case kindAdvance:
 		return "advance " + rec.advance.String()
 	case kindWait:
+		if rec.waitStatus != "" {
+			return fmt.Sprintf("wait %s %s", rec.waitStream, rec.waitStatus)
+		}
 		return fmt.Sprintf("wait %s %d", rec.waitStream, rec.waitBatch)
 	}
 	return "halt"
@@ -606,9 +615,12 @@ func (r *runner) runRecord(ctx context.Context, idx int, rec *record) string {
 		rctx, cancel := context.WithTimeout(ctx, r.opts.recordTimeout)
 		defer cancel()
 		var err error
-		if rec.kind == kindAdvance {
+		switch {
+		case rec.kind == kindAdvance:
 			err = st.Advance(rctx, rec.advance)
-		} else {
+		case rec.waitStatus != "":
+			err = st.WaitForStatus(rctx, rec.waitStream, rec.waitStatus)
+		default:
 			err = st.WaitForBatch(rctx, rec.waitStream, rec.waitBatch)
 		}
 		if err != nil {

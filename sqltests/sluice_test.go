@@ -95,6 +95,15 @@ func (e *sluiceEngine) WaitForBatch(ctx context.Context, name string, id int64) 
 	return err
 }
 
+// WaitForStatus implements streamEngine.
+func (e *sluiceEngine) WaitForStatus(ctx context.Context, name, status string) error {
+	if e.srv == nil {
+		return errors.New("the server is not running")
+	}
+	_, err := e.srv.Streams().WaitForStatus(ctx, name, status)
+	return err
+}
+
 // Name implements engine.
 func (e *sluiceEngine) Name() string { return engineSluice }
 

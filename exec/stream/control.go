@@ -314,3 +314,29 @@ func readsTable(n plan.Node, table string) bool {
 	}
 	return false
 }
+
+// WaitForStatus waits until the stream's status is status (or ctx is
+// done): e.g. until an available_now stream has finished.
+func (m *Manager) WaitForStatus(ctx context.Context, name, status string) (Status, error) {
+	s, err := m.stream(name)
+	if err != nil {
+		return Status{}, err
+	}
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		st := s.Status()
+		if st.Status == status {
+			return st, nil
+		}
+		if st.Status == StatusFailed {
+			return st, sqlerr.New(sqlerr.Code(st.LastError), "stream %q failed: %v", name, st.LastError)
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("stream %q is %s, not %s: %w", name, st.Status, status, ctx.Err())
+		case <-ch:
+		}
+	}
+}
