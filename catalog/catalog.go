@@ -29,6 +29,12 @@ type Options struct {
 	// NoAutoCheckpoint turns background checkpoints off; Checkpoint still
 	// works.
 	NoAutoCheckpoint bool
+	// RetainVersions is how many of its latest committed versions each
+	// table keeps readable (Table.SnapshotAt, Table.Versions); older
+	// versions are kept only while pinned (Table.Pin). The history is not
+	// durable: after a restart a table retains only its latest version.
+	// Default 64; at least 1.
+	RetainVersions int
 }
 
 // Validate reports options out of range.
@@ -40,6 +46,8 @@ func (o Options) Validate() error {
 		return sqlerr.New(sqlerr.InvalidParameterValue, "catalog: CheckpointRecords must not be negative")
 	case o.ChunkRows < 0 || o.ChunkRows > maxChunk:
 		return sqlerr.New(sqlerr.InvalidParameterValue, "catalog: ChunkRows must be between 1 and %d", maxChunk)
+	case o.RetainVersions < 0:
+		return sqlerr.New(sqlerr.InvalidParameterValue, "catalog: RetainVersions must not be negative")
 	}
 	return nil
 }
@@ -53,6 +61,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ChunkRows == 0 {
 		o.ChunkRows = 4096
+	}
+	if o.RetainVersions == 0 {
+		o.RetainVersions = 64
 	}
 	return o
 }

@@ -11,6 +11,14 @@
 // writers, so a stream batch pins a table's state by keeping the
 // *Snapshot (and records (Table.ID, Snapshot.Version) in its plan).
 //
+// A table retains its recent versions (versions.go): the last
+// Options.RetainVersions (64) committed ones, and any older one while it
+// is pinned (Table.Pin, released when the pinning batch commits).
+// Table.Versions lists them and Table.SnapshotAt reads one; a version no
+// longer retained is an error with SQLSTATE 22023. The history lives in
+// memory only: after a restart a table retains just its recovered latest
+// version (the log holds what would rebuild more, but recovery does not).
+//
 // Table.Write runs one SQL statement: writers of a table are serialised,
 // the callback stages Inserts and Deletes against the latest version
 // through a Writer, and the catalog validates the final state (types, NOT
@@ -57,8 +65,8 @@
 // (recover.go) loads the manifest and table files and replays the log
 // after them; a torn last frame (a crash mid-write) is cut off, while a
 // damaged frame followed by a good one, or a damaged manifest or table
-// file, fails Open with SQLSTATE XX001. Versions and commit times survive
-// restarts.
+// file, fails Open with SQLSTATE XX001. The latest version's number and
+// commit time survive restarts; older retained versions do not.
 //
 // # Files
 //
@@ -67,6 +75,7 @@
 //	catalog.go    Catalog, Options, Open, Close, DDL
 //	table.go      Table, Write and Writer
 //	snapshot.go   Snapshot and its read methods
+//	versions.go   retained versions: Versions, SnapshotAt, Pin
 //	apply.go      building the next version from a statement (layout rules)
 //	index.go      the copy-on-write primary-key index
 //	values.go     Go values of SQL types: checks, log and key encodings, Arrow

@@ -16,6 +16,7 @@ type Table struct {
 	cat   *Catalog
 	shape *shape
 	snap  atomic.Pointer[Snapshot] // the latest durable version
+	hist  history                  // the retained versions (versions.go); hist.mu also orders stores to snap
 
 	mu         sync.Mutex // serialises writers; guards the fields below
 	pending    *Snapshot  // the latest version, possibly not yet durable
@@ -25,7 +26,9 @@ type Table struct {
 
 func newTable(c *Catalog, s *Snapshot) *Table {
 	t := &Table{cat: c, shape: s.shape, pending: s}
+	t.hist.keep = uint64(c.opts.RetainVersions)
 	t.snap.Store(s)
+	t.hist.add(s)
 	return t
 }
 
@@ -46,14 +49,15 @@ func (t *Table) Snapshot() *Snapshot { return t.snap.Load() }
 
 // publish makes s the latest committed version unless a later one already
 // is (commits of one table become durable in version order, but their
-// writers may return in any order).
+// writers may return in any order), and adds it to the retained versions.
+// Publishing a version again does nothing.
 func (t *Table) publish(s *Snapshot) {
-	for {
-		old := t.snap.Load()
-		if old.version >= s.version || t.snap.CompareAndSwap(old, s) {
-			return
-		}
+	t.hist.mu.Lock()
+	defer t.hist.mu.Unlock()
+	if t.snap.Load().version < s.version {
+		t.snap.Store(s)
 	}
+	t.hist.add(s)
 }
 
 // Write runs one statement against the table. Writers of one table are

@@ -12,7 +12,8 @@ import (
 // Build turns a plan tree into a tree of operators. Expressions are
 // compiled, LIMIT and OFFSET are evaluated, and every table the plan
 // scans is pinned in env at its current version (once per table per
-// statement), so the operators read a consistent snapshot. Nothing is
+// statement; a Scan AS OF VERSION n at version n, once per table and
+// version), so the operators read a consistent snapshot. Nothing is
 // read from the inputs until the first Next. The caller closes the
 // returned operator, which closes the whole tree.
 func Build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
@@ -34,7 +35,7 @@ func build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 		}
 		return op, nil
 	case *plan.Scan:
-		snap, err := env.snapshot(n.Table)
+		snap, err := env.scanSnapshot(n)
 		if err != nil {
 			return nil, err
 		}

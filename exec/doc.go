@@ -71,7 +71,9 @@
 // parameter values). Build pins each table's snapshot in the Env the first
 // time it meets the table, so a statement reads every table at one
 // version (a self-join sees one version; INSERT INTO t SELECT ... FROM t
-// reads t as it was). A query's Result streams records and counts them
+// reads t as it was); a Scan AS OF VERSION n reads the retained version
+// n instead (catalog.Table.SnapshotAt), once per table and version, so
+// t AS OF VERSION 1 joined with t AS OF VERSION 2 reads both. A query's Result streams records and counts them
 // for its "SELECT n" tag. INSERT, UPDATE and DELETE run entirely inside
 // Run, each as one catalog Table.Write, so a statement is atomic: a
 // duplicate key in its third row leaves no row of it behind. UPDATE and

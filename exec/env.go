@@ -8,6 +8,7 @@ import (
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/exec/expr"
+	"github.com/sluice-sql/sluice/planner/plan"
 )
 
 // Env is what one statement executes with. Use a new Env for every
@@ -35,11 +36,12 @@ type Env struct {
 	// Tables not in Pinned are pinned on first use.
 	Pinned map[string]*catalog.Snapshot
 
-	// snaps are the snapshots pinned for the statement: the builder pins a
-	// table the first time it meets it, so every read of the table in the
-	// statement (a self-join, INSERT ... SELECT from the same table) sees
-	// one version.
-	snaps map[string]*catalog.Snapshot
+	// snaps are the snapshots pinned for the statement, by table and
+	// version (0: the current one): the builder pins a table the first
+	// time it meets it, so every read of the table in the statement (a
+	// self-join, INSERT ... SELECT from the same table) sees one version,
+	// and every read AS OF VERSION n the same snapshot of version n.
+	snaps map[snapKey]*catalog.Snapshot
 	// eenv is the expression environment, made on first use.
 	eenv *expr.Env
 	// lookupSeq numbers the cacheable joins in build order.
@@ -81,30 +83,80 @@ func (e *Env) table(name string) (*catalog.Table, error) {
 	return t, nil
 }
 
+// scanSnapshot returns the snapshot a Scan reads: the version pinned for
+// the statement, or the retained version it names (AS OF VERSION).
+func (e *Env) scanSnapshot(n *plan.Scan) (*catalog.Snapshot, error) {
+	version := n.Version
+	if p := n.VersionParam; p != nil {
+		if p.Index < 0 || p.Index >= len(e.Params) {
+			return nil, sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $%d", p.Index+1)
+		}
+		var v int64
+		switch x := e.Params[p.Index].(type) {
+		case nil:
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "AS OF VERSION of table %q must not be null", n.Table)
+		case int16:
+			v = int64(x)
+		case int32:
+			v = int64(x)
+		case int64:
+			v = x
+		default:
+			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "AS OF VERSION must be type bigint, not %T", x)
+		}
+		if v < 1 {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "AS OF VERSION of table %q must be a version number, at least 1, not %d", n.Table, v)
+		}
+		version = uint64(v)
+	}
+	return e.snapshot(n.Table, version)
+}
+
+// snapKey names a snapshot pinned for the statement.
+type snapKey struct {
+	table   string
+	version uint64 // 0: the current version
+}
+
 // snapshot returns the snapshot of the named table pinned for the
-// statement, pinning the current version on first use.
-func (e *Env) snapshot(name string) (*catalog.Snapshot, error) {
-	if s, ok := e.snaps[name]; ok {
+// statement: of the given version (a retained one, see
+// catalog.Table.SnapshotAt), or with version 0 of the version in Pinned
+// or else the current one, pinned on first use.
+func (e *Env) snapshot(name string, version uint64) (*catalog.Snapshot, error) {
+	key := snapKey{name, version}
+	if s, ok := e.snaps[key]; ok {
 		return s, nil
 	}
-	if s, ok := e.Pinned[name]; ok {
-		if e.snaps == nil {
-			e.snaps = make(map[string]*catalog.Snapshot)
-		}
-		e.snaps[name] = s
+	s, err := e.findSnapshot(name, version)
+	if err != nil {
+		return nil, err
+	}
+	if e.snaps == nil {
+		e.snaps = make(map[snapKey]*catalog.Snapshot)
+	}
+	e.snaps[key] = s
+	return s, nil
+}
+
+// findSnapshot looks a snapshot up for snapshot.
+func (e *Env) findSnapshot(name string, version uint64) (*catalog.Snapshot, error) {
+	if s, ok := e.Pinned[name]; ok && (version == 0 || version == s.Version()) {
 		return s, nil
 	}
 	t, err := e.table(name)
 	if err != nil {
 		return nil, err
 	}
+	if version != 0 {
+		s, err := t.SnapshotAt(version)
+		if err != nil {
+			return nil, fmt.Errorf("exec: table %q: %w", name, err)
+		}
+		return s, nil
+	}
 	s := t.Snapshot()
 	if s == nil {
 		return nil, sqlerr.New(sqlerr.InternalError, "exec: table %q has no snapshot", name)
 	}
-	if e.snaps == nil {
-		e.snaps = make(map[string]*catalog.Snapshot)
-	}
-	e.snaps[name] = s
 	return s, nil
 }

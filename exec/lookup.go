@@ -100,7 +100,7 @@ func lookupSignature(env *Env, n plan.Node) (string, bool, error) {
 	walk = func(n plan.Node) (bool, error) {
 		switch n := n.(type) {
 		case *plan.Scan:
-			snap, err := env.snapshot(n.Table)
+			snap, err := env.scanSnapshot(n)
 			if err != nil {
 				return false, err
 			}

@@ -23,6 +23,10 @@ func (b *binder) dmlTable(refs *ast.TableRefsClause) (catalog.TableDef, string, 
 	if !ok {
 		return catalog.TableDef{}, "", sqlerr.New(sqlerr.FeatureNotSupported, "unsupported target table")
 	}
+	if tn.AsOf != nil {
+		return catalog.TableDef{}, "", sqlerr.New(sqlerr.FeatureNotSupported,
+			"AS OF VERSION is for reading: a statement can change only the current version of a table")
+	}
 	def, err := b.env.Catalog.TableDef(tn.Name.O)
 	if err != nil {
 		return catalog.TableDef{}, "", err

@@ -3,6 +3,7 @@ package planner
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/catalog/sqltypes"
 	"github.com/sluice-sql/sluice/planner/plan"
 )
 
@@ -83,6 +84,10 @@ func (b *binder) bindFrom(rs ast.ResultSetNode) (plan.Node, *scope, error) {
 				if sqlerr.Code(err) != sqlerr.UndefinedTable {
 					return nil, nil, err
 				}
+				if src.AsOf != nil && (IsSystemTable(src.Name.O) || b.isSource(src.Name.O)) {
+					return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported,
+						"AS OF VERSION reads an old version of a table; %q is not a table", src.Name.O)
+				}
 				if sd, ok := b.env.Catalog.SourceDef(src.Name.O); ok {
 					cols := make([]plan.Column, len(sd.Columns))
 					for i, c := range sd.Columns {
@@ -99,7 +104,13 @@ func (b *binder) bindFrom(rs ast.ResultSetNode) (plan.Node, *scope, error) {
 			for i, c := range def.Columns {
 				cols[i] = plan.Column{Name: c.Name, Type: c.Type}
 			}
-			return &plan.Scan{Table: def.Name, Cols: cols}, scopeOf(alias, cols), nil
+			scan := &plan.Scan{Table: def.Name, Cols: cols}
+			if src.AsOf != nil {
+				if err := b.bindAsOf(scan, src.AsOf); err != nil {
+					return nil, nil, err
+				}
+			}
+			return scan, scopeOf(alias, cols), nil
 		case *ast.SelectStmt, *ast.SetOprStmt:
 			node, err := b.bindQuery(src.(ast.ResultSetNode), nil)
 			if err != nil {
@@ -121,6 +132,49 @@ func (b *binder) bindFrom(rs ast.ResultSetNode) (plan.Node, *scope, error) {
 		return b.bindFrom(&ast.TableSource{Source: n})
 	}
 	return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "FROM item %T is not supported", rs)
+}
+
+// isSource reports whether name is a source.
+func (b *binder) isSource(name string) bool {
+	_, ok := b.env.Catalog.SourceDef(name)
+	return ok
+}
+
+// bindAsOf sets the version a Scan reads from AS OF VERSION n, which the
+// front hands to TiDB as AS OF TIMESTAMP sluice_version(n) (see
+// prelex_rewrite.go): n is an integer literal, at least 1, or an integer
+// parameter.
+func (b *binder) bindAsOf(scan *plan.Scan, asOf *ast.AsOfClause) error {
+	call, ok := asOf.TsExpr.(*ast.FuncCallExpr)
+	if !ok || call.FnName.L != "sluice_version" || len(call.Args) != 1 {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "AS OF TIMESTAMP is not supported; use AS OF VERSION n")
+	}
+	e, err := b.bindExpr(&scope{}, call.Args[0])
+	if err != nil {
+		return err
+	}
+	switch x := e.(type) {
+	case *plan.Param:
+		switch {
+		case x.T.Kind == sqltypes.KindUnknown:
+			b.params[x.Index] = sqltypes.Int64
+			scan.VersionParam = &plan.Param{Index: x.Index, T: sqltypes.Int64}
+			return nil
+		case x.T.IsInteger():
+			scan.VersionParam = x
+			return nil
+		}
+		return sqlerr.New(sqlerr.DatatypeMismatch, "AS OF VERSION must be type bigint, not type %s", x.T)
+	case *plan.Literal:
+		if v, ok := x.Value.(int64); ok && x.T.IsInteger() {
+			if v < 1 {
+				return sqlerr.New(sqlerr.InvalidParameterValue, "AS OF VERSION of table %q must be a version number, at least 1, not %d", scan.Table, v)
+			}
+			scan.Version = uint64(v)
+			return nil
+		}
+	}
+	return sqlerr.New(sqlerr.DatatypeMismatch, "AS OF VERSION must be an integer, not %s", e)
 }
 
 // splitJoinCond turns the equalities of pred that compare a left column

@@ -261,6 +261,11 @@ func (b *binder) streamSource(n plan.Node) (string, error) {
 				return sqlerr.New(sqlerr.FeatureNotSupported, "source %q cannot be the right side of a LEFT JOIN in a stream: put the source on the left", n.Source)
 			}
 			sources = append(sources, n.Source)
+		case *plan.Scan:
+			if n.Version != 0 || n.VersionParam != nil {
+				return sqlerr.New(sqlerr.FeatureNotSupported,
+					"AS OF VERSION is not supported in a stream's query: each batch reads the current version of table %q, pinned when the batch is planned", n.Table)
+			}
 		case *plan.Sort:
 			return sqlerr.New(sqlerr.FeatureNotSupported, "ORDER BY is not supported in a stream's query: a stream has no end to sort")
 		case *plan.Limit:

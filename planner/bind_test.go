@@ -189,6 +189,14 @@ func TestBindErrorsCarryPostgresCodes(t *testing.T) {
 		{"a window over a non-timestamp is 42804", "CREATE STREAM s AS SELECT count(*) FROM events GROUP BY TUMBLE(latency_ms, INTERVAL '1 minute')", sqlerr.DatatypeMismatch},
 		{"ALTER STREAM of a sink is 0A000", "ALTER STREAM slow SET (sink = 'log')", sqlerr.FeatureNotSupported},
 		{"SUBSCRIBE to an unknown stream is 42P01", "SUBSCRIBE nope", sqlerr.UndefinedTable},
+		{"AS OF VERSION 0 is 22023", "SELECT * FROM page_rules AS OF VERSION 0", sqlerr.InvalidParameterValue},
+		{"a cast after AS OF VERSION $1 is 42601", "SELECT * FROM page_rules AS OF VERSION $1::text", sqlerr.SyntaxError},
+		{"AS OF VERSION of a source is 0A000", "SELECT * FROM events AS OF VERSION 2", sqlerr.FeatureNotSupported},
+		{"AS OF VERSION of a system table is 0A000", "SELECT * FROM sluice_progress AS OF VERSION 2", sqlerr.FeatureNotSupported},
+		{"AS OF VERSION of an unknown table is 42P01", "SELECT * FROM nope AS OF VERSION 2", sqlerr.UndefinedTable},
+		{"AS OF VERSION in a stream's query is 0A000", "CREATE STREAM s AS SELECT e.page FROM events e JOIN page_rules AS OF VERSION 2 r ON e.page = r.page", sqlerr.FeatureNotSupported},
+		{"UPDATE of an old version is 0A000", "UPDATE page_rules AS OF VERSION 2 SET max_latency = 1", sqlerr.FeatureNotSupported},
+		{"AS OF TIMESTAMP is 0A000", "SELECT * FROM page_rules AS OF TIMESTAMP now()", sqlerr.FeatureNotSupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

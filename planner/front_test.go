@@ -256,6 +256,17 @@ func TestParseRewritesPostgresForTiDB(t *testing.T) {
 		{"column types keep their PostgreSQL meaning", "CREATE TABLE IF NOT EXISTS s.t (a real, b float, c float(10), d double precision, e timestamp without time zone, f varchar, g character varying(5) NOT NULL, h int8, i bool DEFAULT true, PRIMARY KEY (a))",
 			`CREATE TABLE IF NOT EXISTS "s"."t" ("a" FLOAT,"b" DOUBLE,"c" FLOAT,"d" DOUBLE,"e" TIMESTAMP,"f" TEXT,"g" VARCHAR(5) NOT NULL,"h" BIGINT,"i" TINYINT(1) DEFAULT TRUE,PRIMARY KEY("a"))`},
 		{"LIMIT and OFFSET", "SELECT a FROM t ORDER BY a DESC LIMIT 10 OFFSET $1", `SELECT "a" FROM "t" ORDER BY "a" DESC LIMIT ?,10`},
+
+		// Table versions.
+		{"AS OF VERSION after a table name is TiDB's AS OF clause", "SELECT * FROM t AS OF VERSION 3", `SELECT * FROM "t" AS OF TIMESTAMP SLUICE_VERSION(3)`},
+		{"an alias after AS OF VERSION moves before it", "SELECT r.a FROM t AS OF VERSION 3 r", `SELECT "r"."a" FROM "t" AS "r" AS OF TIMESTAMP SLUICE_VERSION(3)`},
+		{"an alias with AS after AS OF VERSION moves before it", `SELECT * FROM t AS OF VERSION 3 AS "R" WHERE "R".a = 1`,
+			`SELECT * FROM "t" AS "R" AS OF TIMESTAMP SLUICE_VERSION(3) WHERE "R"."a"=1`},
+		{"an alias before AS OF VERSION stays", "SELECT * FROM t AS r AS OF VERSION $1", `SELECT * FROM "t" AS "r" AS OF TIMESTAMP SLUICE_VERSION(?)`},
+		{"two versions of one table joined", "SELECT * FROM t AS OF VERSION 1 a JOIN t AS OF VERSION 2 b ON a.k = b.k, u",
+			`SELECT * FROM ("t" AS "a" AS OF TIMESTAMP SLUICE_VERSION(1) JOIN "t" AS "b" AS OF TIMESTAMP SLUICE_VERSION(2) ON "a"."k"="b"."k") JOIN "u"`},
+		{"a keyword after AS OF VERSION is no alias", "SELECT * FROM t AS OF VERSION 2 WHERE a = 1 ORDER BY a",
+			`SELECT * FROM "t" AS OF TIMESTAMP SLUICE_VERSION(2) WHERE "a"=1 ORDER BY "a"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,6 +292,8 @@ func TestParseRewrittenText(t *testing.T) {
 		{"escape and dollar strings become standard literals", `SELECT E'it\'s', $q$a\b$q$`, `select 'it''s', 'a\b'`},
 		{"comments become one space", "SELECT/* x */1--y\n", "select 1 \n"},
 		{"words are lowercased, quoted names are not", `SELECT A, "B" FROM C`, `select a, "B" from c`},
+		{"AS OF VERSION becomes AS OF TIMESTAMP sluice_version, after the alias", "SELECT * FROM t AS OF VERSION 3 r WHERE x",
+			"select * from t  r as of timestamp sluice_version(3) where x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,6 +351,37 @@ func TestRewriteMapsEveryOffsetBackToTheOriginal(t *testing.T) {
 	}
 	if got := rw.origOffset(len(rw.text)); got != len(sql) {
 		t.Errorf("the end maps to %d, want %d", got, len(sql))
+	}
+}
+
+func TestRewriteOfAsOfVersionMapsBackToTheOriginal(t *testing.T) {
+	sql := "SELECT * FROM t AS OF VERSION $1 AS r WHERE x"
+	rw := mustRewrite(t, sql)
+	// rewritten: "select * from t  as r as of timestamp sluice_version(?) where x"
+	tests := []struct {
+		name string
+		find string // a piece of the rewritten text
+		want string // the original text at the offset it maps to
+	}{
+		{"the moved alias maps to where it was written", "as r", "AS r WHERE"},
+		{"the alias name maps to itself", "r as", "r WHERE"},
+		{"AS OF maps to itself", "as of", "AS OF VERSION"},
+		{"TIMESTAMP maps to VERSION", "timestamp", "VERSION $1"},
+		{"the inserted function name maps to the version", "sluice_version", "$1 AS r"},
+		{"the marker maps to its $n", "?", "$1 AS r"},
+		{"a word after the clause maps to itself", "where", "WHERE x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			off := strings.Index(rw.text, tt.find)
+			if off < 0 {
+				t.Fatalf("%q not in %q", tt.find, rw.text)
+			}
+			got := sql[rw.origOffset(off):]
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("offset %d of %q maps to %q, want it to start with %q", off, rw.text, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -448,6 +492,12 @@ func TestParseErrors(t *testing.T) {
 		{"a regex after a comparison", "SELECT a = b ~ c FROM t", sqlerr.FeatureNotSupported, 14, "operators a comparison and ~ without parentheses are not supported"},
 		{"a case-insensitive regex with arithmetic after it", "SELECT a ~* b || 'x' FROM t", sqlerr.FeatureNotSupported, 15, "operators ~ and || without parentheses are not supported"},
 		{"a case-insensitive regex with a sum on its right", "SELECT a ~* b + c FROM t", sqlerr.FeatureNotSupported, 15, "the right operand of ~* must be a single term here"},
+		{"AS OF VERSION of a name", "SELECT * FROM t AS OF VERSION x", sqlerr.SyntaxError, 31, `syntax error at or near "x"`},
+		{"AS OF VERSION of a negative number", "SELECT * FROM t AS OF VERSION -1", sqlerr.SyntaxError, 31, `syntax error at or near "-"`},
+		{"AS OF VERSION of a decimal", "SELECT * FROM t AS OF VERSION 1.5", sqlerr.SyntaxError, 31, `syntax error at or near "1.5"`},
+		{"AS OF VERSION without a version", "SELECT * FROM t AS OF VERSION", sqlerr.SyntaxError, 30, "syntax error at end of input"},
+		{"an alias before and after AS OF VERSION", "SELECT * FROM t r AS OF VERSION 3 s", sqlerr.SyntaxError, 35, `syntax error at or near "s"`},
+		{"a syntax error after a moved alias maps back", "SELECT * FROM t AS OF VERSION 3 r ON x", sqlerr.SyntaxError, 35, `syntax error at or near "ON"`},
 		{"a comparison after IS DISTINCT FROM", "SELECT a IS DISTINCT FROM b = c FROM t", sqlerr.FeatureNotSupported, 29, "operators IS DISTINCT FROM and = without parentheses are not supported"},
 	}
 	for _, tt := range tests {

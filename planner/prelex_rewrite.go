@@ -28,6 +28,7 @@ import (
 //	a IS NOT DISTINCT FROM b   a <=> b
 //	a IS DISTINCT FROM b       a <=> b IS FALSE
 //	a ISNULL, a NOTNULL     a IS NULL, a IS NOT NULL
+//	t AS OF VERSION 3 AS r  t AS r AS OF TIMESTAMP sluice_version(3)
 //	a || b * 2              a || (b * 2)  (see opRun)
 //	a very long number      sluice_cast('digits', 'numeric')
 //	CREATE TABLE types      the TiDB type of the same meaning (see tidbColumnType)
@@ -492,6 +493,9 @@ func (r *rewriter) nullsOrder(start int) {
 func (r *rewriter) keyword(t *token, g *opRun) error {
 	switch t.text {
 	case "as":
+		if r.sigIs(1, "of") && r.sigIs(2, "version") {
+			return r.asOfVersion(t, g)
+		}
 		// 'a' AS 'b' is an alias in MySQL, an error in PostgreSQL.
 		if n := r.sig(1); n != nil && n.kind == tkString {
 			return r.errAt(n)
@@ -521,6 +525,74 @@ func (r *rewriter) keyword(t *token, g *opRun) error {
 	r.take()
 	r.endRun(g, isComparisonWord(t.text))
 	return nil
+}
+
+// asOfVersion rewrites AS OF VERSION n after a table name (n an integer
+// literal or a parameter) to TiDB's AS OF TIMESTAMP sluice_version(n),
+// which the binder reads as a version. TiDB's grammar puts a table's
+// alias before AS OF; the SQL standard's FOR SYSTEM_TIME AS OF puts it
+// after. Both orders are accepted: an alias after the clause moves
+// before it, so t AS OF VERSION 3 AS r goes to TiDB as
+// t AS r AS OF TIMESTAMP sluice_version(3).
+func (r *rewriter) asOfVersion(as *token, g *opRun) error {
+	r.endRun(g, false)
+	aliasBefore := r.aliasBefore()
+	start := len(r.out)
+	r.take() // as
+	r.take() // of
+	r.skipSpace()
+	ver := &r.toks[r.i]
+	r.i++
+	r.synth("timestamp", ver.pos, tkWord)
+	r.skipSpace()
+	n := r.sig(0)
+	if n == nil || (n.kind != tkNumber && n.kind != tkParam) || strings.ContainsAny(n.text, ".eE") {
+		e := r.st.errAt(n)
+		e.Hint = "AS OF VERSION takes a version number (an integer literal) or a parameter ($1)."
+		return e
+	}
+	r.synth("sluice_version", n.pos, tkWord)
+	r.synth("(", n.pos, tkPunct)
+	r.take()
+	r.synth(")", n.pos, tkPunct)
+	// The alias after the clause, if any.
+	k := 0
+	if r.sigIs(0, "as") {
+		k = 1
+	}
+	a := r.sig(k)
+	if a == nil || !(a.kind == tkQIdent || a.kind == tkWord && (k == 1 || !isKeyword(a.text))) {
+		return nil
+	}
+	if aliasBefore {
+		e := r.st.errAt(r.sig(0))
+		e.Hint = "A table has one alias: write it before AS OF VERSION or after, not both."
+		return e
+	}
+	from := len(r.out)
+	for range k + 1 {
+		r.take()
+	}
+	alias := append([]outTok{}, r.out[from:]...)
+	r.out = r.out[:from]
+	r.insert(start, append(alias, outTok{text: " ", pos: as.pos, kind: tkSpace})...)
+	return nil
+}
+
+// aliasBefore reports whether the table name before the AS at r.i has an
+// alias already (t r AS OF ..., t AS r AS OF ...).
+func (r *rewriter) aliasBefore() bool {
+	var prev []*token
+	for i := r.i - 1; i >= 0 && len(prev) < 2; i-- {
+		if r.toks[i].kind != tkSpace {
+			prev = append(prev, &r.toks[i])
+		}
+	}
+	if len(prev) < 2 {
+		return false
+	}
+	name := func(t *token) bool { return t.kind == tkQIdent || t.kind == tkWord && !isKeyword(t.text) }
+	return name(prev[0]) && (name(prev[1]) || prev[1].is("as"))
 }
 
 // distinctFrom rewrites a IS [NOT] DISTINCT FROM b to a <=> b IS FALSE

@@ -45,6 +45,16 @@ var systemTables = map[string][]plan.Column{
 		{Name: "late_rows", Type: sqltypes.Int64},
 		{Name: "subscribers", Type: sqltypes.Int64},
 	},
+	// One row per retained version of every table (catalog.Table.Versions):
+	// the last versions up to the catalog's retention setting, and older
+	// ones a running stream batch has pinned.
+	"sluice_table_versions": {
+		{Name: "table", Type: sqltypes.Text},
+		{Name: "version", Type: sqltypes.Int64},
+		{Name: "committed_at", Type: sqltypes.Timestamp},
+		{Name: "rows", Type: sqltypes.Int64},
+		{Name: "pinned", Type: sqltypes.Bool},
+	},
 	"sluice_sources": {
 		{Name: "name", Type: sqltypes.Text},
 		{Name: "connector", Type: sqltypes.Text},

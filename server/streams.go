@@ -266,6 +266,17 @@ func (s *Server) systemRows(ctx context.Context, name string) [][]any {
 				st.Source, string(st.OutputMode), wm, st.Totals.InputRows, st.Totals.OutputRows, st.Totals.LateRows,
 				int64(st.Subscribers)})
 		}
+	case "sluice_table_versions":
+		for _, name := range s.cat.TableNames() {
+			t, err := s.cat.Table(name)
+			if err != nil {
+				continue // dropped since TableNames
+			}
+			for _, v := range t.Versions() {
+				rows = append(rows, []any{name, int64(v.Version), v.CommittedAt.UTC().Truncate(time.Microsecond),
+					int64(v.Rows), v.Pinned})
+			}
+		}
 	case "sluice_sources":
 		for _, si := range s.streams.Sources(ctx) {
 			d := si.Def

@@ -673,8 +673,10 @@ func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[st
 	return drain(ctx, postEnv, s.post)
 }
 
-// dropLateRows puts a filter keeping rows at or after the watermark (and
-// rows without an event time, which no window takes) over the source leaf.
+// dropLateRows puts a filter keeping rows at or after the watermark over
+// the source leaf. Rows without an event time go too: no window takes them
+// (the Window operator would drop them anyway), and they are not counted
+// as late.
 func dropLateRows(n plan.Node, src string, col int, cols []plan.Column, wm int64) plan.Node {
 	var rebuild func(n plan.Node) plan.Node
 	rebuild = func(n plan.Node) plan.Node {

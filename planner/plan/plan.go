@@ -33,10 +33,18 @@ type Node interface {
 }
 
 // Scan reads every row of a table at the version pinned for the
-// statement. Its columns are the table's, in table order.
+// statement, or at an older version the table retains (AS OF VERSION).
+// Its columns are the table's, in table order.
 type Scan struct {
 	Table string
 	Cols  []Column
+	// Version is the version read (AS OF VERSION n); 0 reads the version
+	// pinned for the statement, the current one.
+	Version uint64
+	// VersionParam, when set, is the integer parameter that holds the
+	// version (AS OF VERSION $n), read when the plan is built; Version is
+	// 0 then.
+	VersionParam *Param
 }
 
 // Input reads the records of the current micro-batch of a stream's
@@ -257,7 +265,15 @@ func (n *Join) Children() []Node { return []Node{n.Left, n.Right} }
 func (n *UnionAll) Children() []Node { return n.Inputs }
 
 // Describe implements Node.
-func (n *Scan) Describe() string { return "Scan " + n.Table }
+func (n *Scan) Describe() string {
+	switch {
+	case n.VersionParam != nil:
+		return fmt.Sprintf("Scan %s version=%s", n.Table, n.VersionParam)
+	case n.Version != 0:
+		return fmt.Sprintf("Scan %s version=%d", n.Table, n.Version)
+	}
+	return "Scan " + n.Table
+}
 
 // Describe implements Node.
 func (n *Input) Describe() string { return "Input " + n.Source }

@@ -66,3 +66,13 @@ SHOW STREAMS
 SUBSCRIBE slow
 
 EXPLAIN CREATE STREAM s6 WITH (sink = 'log') AS SELECT page FROM events
+
+SELECT r.page, r.max_latency AS before, n.max_latency AS after
+FROM page_rules AS OF VERSION 3 r JOIN page_rules n ON r.page = n.page
+WHERE r.max_latency <> n.max_latency
+
+SELECT count(*) FROM page_rules p AS OF VERSION $1
+
+EXPLAIN SELECT page FROM page_rules AS OF VERSION 2 AS r WHERE r.category = 'x'
+
+INSERT INTO page_rules SELECT * FROM page_rules AS OF VERSION 1 WHERE page = '/home'
