@@ -72,6 +72,14 @@
 //	CREATE TABLE column types   real/float4 -> FLOAT, float/float8/double
 //	                      precision -> DOUBLE, varchar -> TEXT, timestamp
 //	                      without time zone -> TIMESTAMP
+//	t AS OF VERSION n [[AS] r], t [AS] r AS OF VERSION n
+//	                      t AS r AS OF TIMESTAMP sluice_version(n) (TableName.AsOf,
+//	                      TsExpr a FuncCallExpr of one integer ValueExpr or marker):
+//	                      the alias may come after the clause (as in the SQL
+//	                      standard's FOR SYSTEM_TIME AS OF) or before it (as in
+//	                      TiDB and CockroachDB); the binder makes it plan.Scan.Version
+//	                      (or VersionParam), refused in a stream's query and as a
+//	                      DML target
 //
 // Where PostgreSQL and MySQL would read the same tokens differently and
 // the rewrite cannot say it the MySQL way (operators of PostgreSQL's ||
