@@ -31,6 +31,9 @@ func build(ctx context.Context, env *Env, n plan.Node) (Operator, error) {
 	case *plan.Input:
 		op, ok := env.Inputs[n.Source]
 		if !ok {
+			if recs, ok := env.InputRecords[n.Source]; ok {
+				return NewRecordsOperator(schemaOf(n.Cols), recs), nil
+			}
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "source %q can only be read by a stream (CREATE STREAM ... AS SELECT)", n.Source)
 		}
 		return op, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/apache/arrow/go/v17/arrow"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
@@ -25,6 +27,11 @@ type Env struct {
 	// Inputs are the operators that plan.Input nodes read, by source
 	// name: a stream's runner sets them to the records of the batch.
 	Inputs map[string]Operator
+	// InputRecords are records plan.Input nodes read, by name, when no
+	// operator is given in Inputs: each Input node gets its own operator
+	// over them, so a query may read them twice (system tables). The
+	// caller owns and releases them.
+	InputRecords map[string][]arrow.Record
 	// Sources appends the rows of INSERT INTO a source. Nil refuses such
 	// inserts.
 	Sources SourceWriter

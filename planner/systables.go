@@ -49,10 +49,10 @@ var systemTables = map[string][]plan.Column{
 	// the last versions up to the catalog's retention setting, and older
 	// ones a running stream batch has pinned.
 	"sluice_table_versions": {
-		{Name: "table", Type: sqltypes.Text},
+		{Name: "table_name", Type: sqltypes.Text},
 		{Name: "version", Type: sqltypes.Int64},
 		{Name: "committed_at", Type: sqltypes.Timestamp},
-		{Name: "rows", Type: sqltypes.Int64},
+		{Name: "row_count", Type: sqltypes.Int64},
 		{Name: "pinned", Type: sqltypes.Bool},
 	},
 	"sluice_sources": {

@@ -257,7 +257,7 @@ func (st *statement) Execute(ctx context.Context, params []any) (pgwire.Result, 
 		if err != nil {
 			return nil, s.fail(err)
 		}
-		env.Inputs, release = inputs, rel
+		env.InputRecords, release = inputs, rel
 	}
 	res, err := exec.Run(ctx, env, stmt)
 	if err != nil {

@@ -191,41 +191,36 @@ func (r *subscribeResult) Close() error {
 	return nil
 }
 
-// systemInputs supplies the rows of the system tables a plan reads.
-func (s *Server) systemInputs(ctx context.Context, n plan.Node, mem memory.Allocator) (map[string]exec.Operator, func(), error) {
-	var names []*plan.Input
+// systemInputs supplies the rows of the system tables a plan reads, as
+// records; release frees them.
+func (s *Server) systemInputs(ctx context.Context, n plan.Node, mem memory.Allocator) (map[string][]arrow.Record, func(), error) {
+	inputs := map[string][]arrow.Record{}
+	release := func() {
+		for _, recs := range inputs {
+			for _, r := range recs {
+				r.Release()
+			}
+		}
+	}
+	var err error
 	var walk func(n plan.Node)
 	walk = func(n plan.Node) {
-		if in, ok := n.(*plan.Input); ok && planner.IsSystemTable(in.Source) {
-			names = append(names, in)
+		if in, ok := n.(*plan.Input); ok && planner.IsSystemTable(in.Source) && err == nil {
+			if _, done := inputs[in.Source]; !done {
+				var rec arrow.Record
+				if rec, err = rowsRecord(mem, in.Cols, s.systemRows(ctx, in.Source)); err == nil {
+					inputs[in.Source] = []arrow.Record{rec}
+				}
+			}
 		}
 		for _, c := range n.Children() {
 			walk(c)
 		}
 	}
 	walk(n)
-	if len(names) == 0 {
-		return nil, func() {}, nil
-	}
-	inputs := map[string]exec.Operator{}
-	var recs []arrow.Record
-	release := func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}
-	for _, in := range names {
-		if _, done := inputs[in.Source]; done {
-			continue
-		}
-		rows := s.systemRows(ctx, in.Source)
-		rec, err := rowsRecord(mem, in.Cols, rows)
-		if err != nil {
-			release()
-			return nil, nil, err
-		}
-		recs = append(recs, rec)
-		inputs[in.Source] = exec.NewRecordsOperator(rec.Schema(), []arrow.Record{rec})
+	if err != nil {
+		release()
+		return nil, nil, err
 	}
 	return inputs, release, nil
 }

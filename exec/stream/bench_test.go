@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -267,11 +266,6 @@ func benchEditToEffect(b *testing.B, trigger string) {
 	b.ReportMetric(percentile(lat, 0.99), "p99_ms")
 	b.ReportMetric(lat[len(lat)-1], "max_ms")
 	b.ReportMetric(0, "ns/op")
-	diag, _ := os.Create("/tmp/diag-" + trigger + ".txt")
-	defer diag.Close()
-	for _, p := range e.m.Progress() {
-		fmt.Fprintf(diag, "DIAG batch %d start %s dur %v plan %v read %v exec %v in %d out %d ver %s", p.BatchID, p.StartedAt.Format("05.000000"), p.Duration, p.Plan, p.Read, p.Execute, p.InputRows, p.OutputRows, p.ConfigVersions)
-	}
 }
 
 // feed appends benchFeedRows events every benchFeedEvery until ctx ends:

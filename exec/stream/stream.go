@@ -60,7 +60,8 @@ type Stream struct {
 	agg       *plan.Aggregate
 	post      plan.Node
 	state     *exec.StreamAgg
-	eventTime int // source column of the event time, -1 without
+	lookups   *exec.LookupCache // build sides of lookup joins, per table versions
+	eventTime int               // source column of the event time, -1 without
 	dropLate  bool
 
 	wake chan struct{} // pokes the loop: trigger changed, resume, stop
@@ -184,6 +185,7 @@ func newStream(m *Manager, spec Spec, src *sourceEntry) (*Stream, error) {
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		trigger: spec.Options.Trigger, paused: spec.Paused, status: StatusRunning, batchID: -1,
 		subs: map[*Subscription]struct{}{}, eventTime: -1, changed: make(chan struct{}),
+		lookups: exec.NewLookupCache(),
 	}
 	if spec.Paused {
 		s.status = StatusPaused
@@ -208,6 +210,7 @@ func newStream(m *Manager, spec Spec, src *sourceEntry) (*Stream, error) {
 }
 
 func (s *Stream) closeState() {
+	s.lookups.Close()
 	if s.state != nil {
 		s.state.Close()
 		s.state = nil
@@ -499,7 +502,10 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	if rows == 0 {
 		return false, nil
 	}
-	pinned := s.pinTables()
+	pinned, unpin := s.pinTables()
+	// The versions stay retained (sluice_table_versions shows them pinned)
+	// until the batch has committed or failed.
+	defer unpin()
 	p.StartOffsets, p.EndOffsets = start, end
 	p.ConfigVersions = versionsString(pinned)
 	t1 := time.Now()
@@ -600,15 +606,20 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	return true, nil
 }
 
-// pinTables pins the current version of every table the plan reads.
-func (s *Stream) pinTables() map[string]*catalog.Snapshot {
-	pinned := map[string]*catalog.Snapshot{}
+// pinTables pins the current version of every table the plan reads; the
+// caller releases the pins with unpin.
+func (s *Stream) pinTables() (pinned map[string]*catalog.Snapshot, unpin func()) {
+	pinned = map[string]*catalog.Snapshot{}
+	var releases []func()
 	var walk func(n plan.Node)
 	walk = func(n plan.Node) {
 		if sc, ok := n.(*plan.Scan); ok {
 			if _, done := pinned[sc.Table]; !done {
 				if t, err := s.m.cfg.Catalog.Table(sc.Table); err == nil {
-					pinned[sc.Table] = t.Snapshot()
+					if snap, release, err := t.Pin(0); err == nil {
+						pinned[sc.Table] = snap
+						releases = append(releases, release)
+					}
 				}
 			}
 		}
@@ -617,7 +628,11 @@ func (s *Stream) pinTables() map[string]*catalog.Snapshot {
 		}
 	}
 	walk(s.spec.Query)
-	return pinned
+	return pinned, func() {
+		for _, r := range releases {
+			r()
+		}
+	}
 }
 
 // execute runs the batch's records through the plan and returns the
@@ -632,7 +647,7 @@ func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[st
 	if s.dropLate && hasWM {
 		pre = dropLateRows(pre, s.spec.Source, s.eventTime, srcCols, wm)
 	}
-	env := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: pinned,
+	env := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: pinned, Lookups: s.lookups,
 		Inputs: map[string]exec.Operator{s.spec.Source: exec.NewRecordsOperator(exec.SchemaOf(srcCols), recs)}}
 	preOut, err := drain(ctx, env, pre)
 	if err != nil {
