@@ -249,8 +249,26 @@ func (m *Manager) AppendRows(ctx context.Context, name string, rows [][]any) err
 	if e.owner != "" {
 		return sqlerr.New(sqlerr.WrongObjectType, "cannot insert into source %q: it is the log sink of stream %q", name, e.owner)
 	}
-	_, err := e.log.Append(ctx, rows)
-	return err
+	if _, err := e.log.Append(ctx, rows); err != nil {
+		return err
+	}
+	m.notifyReaders(name)
+	return nil
+}
+
+// notifyReaders tells the streams that read a source it has new rows.
+func (m *Manager) notifyReaders(source string) {
+	m.mu.Lock()
+	var readers []*Stream
+	for _, s := range m.streams {
+		if s.spec.Source == source {
+			readers = append(readers, s)
+		}
+	}
+	m.mu.Unlock()
+	for _, s := range readers {
+		s.notifyData()
+	}
 }
 
 // SourceInfo describes a source for SHOW SOURCES.

@@ -64,7 +64,8 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 		}
 		e.owner = name
 		s.m.sources[name] = e
-		s.sink = &logSink{log: e.log}
+		m := s.m
+		s.sink = &logSink{log: e.log, notify: func() { m.notifyReaders(name) }}
 	default:
 		s.sink = noSink{}
 	}
@@ -160,7 +161,10 @@ func (t *tableSink) write(ctx context.Context, _ int64, recs []arrow.Record) err
 }
 
 // logSink appends to a log source.
-type logSink struct{ log *source.Log }
+type logSink struct {
+	log    *source.Log
+	notify func() // tells the streams reading the log
+}
 
 func (l *logSink) write(ctx context.Context, _ int64, recs []arrow.Record) error {
 	rows := int64(0)
@@ -170,8 +174,11 @@ func (l *logSink) write(ctx context.Context, _ int64, recs []arrow.Record) error
 	if rows == 0 {
 		return nil
 	}
-	_, err := l.log.AppendRecords(ctx, recs)
-	return err
+	if _, err := l.log.AppendRecords(ctx, recs); err != nil {
+		return err
+	}
+	l.notify()
+	return nil
 }
 
 // noSink keeps nothing: the rows reach subscribers only.

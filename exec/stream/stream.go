@@ -87,6 +87,10 @@ type Stream struct {
 	changed chan struct{}
 	// idle is set while the loop waits for its trigger or for RESUME.
 	idle bool
+	// news is set when the source reports new rows (an INSERT, a log
+	// sink's write): a stream with a short trigger then looks at once
+	// instead of after idlePoll.
+	news bool
 	// ctl counts changes of trigger and pause; seenCtl is the count the
 	// loop last read them at. WaitIdle treats a stream whose loop has not
 	// read the latest change yet as busy.
@@ -262,6 +266,14 @@ func (s *Stream) Status() Status {
 	return st
 }
 
+// notifyData tells the loop its source has new rows.
+func (s *Stream) notifyData() {
+	s.mu.Lock()
+	s.news = true
+	s.mu.Unlock()
+	s.poke()
+}
+
 // poke wakes the loop without blocking.
 func (s *Stream) poke() {
 	select {
@@ -304,7 +316,7 @@ func (s *Stream) run(done chan struct{}) {
 		default:
 		}
 		s.mu.Lock()
-		paused, trig := s.paused, s.trigger
+		paused, trig, news := s.paused, s.trigger, s.news
 		s.seenCtl = s.ctl
 		s.mu.Unlock()
 		if paused {
@@ -322,7 +334,9 @@ func (s *Stream) run(done chan struct{}) {
 		s.setStatus(StatusRunning)
 		if trig.Kind == plan.TriggerInterval && !lastStart.IsZero() {
 			next := lastStart.Add(trig.Interval)
-			if poll := lastEnd.Add(idlePoll); !lastRan && next.Before(poll) {
+			// After a look that found nothing, wait a little before
+			// looking again, unless the source said it has new rows.
+			if poll := lastEnd.Add(idlePoll); !lastRan && !news && next.Before(poll) {
 				next = poll
 			}
 			if wait := next.Sub(clock.Now()); wait > 0 {
@@ -349,6 +363,9 @@ func (s *Stream) run(done chan struct{}) {
 		if trig.Kind != plan.TriggerAvailableNow {
 			target = nil
 		}
+		s.mu.Lock()
+		s.news = false
+		s.mu.Unlock()
 		start := clock.Now()
 		ran, err := s.runBatch(ctx, trig, target)
 		if err != nil {
