@@ -92,9 +92,7 @@ func (s *session) runStreamStatement(ctx context.Context, stmt plan.Statement) (
 		return tagResult("CREATE SOURCE"), true, m.CreateSource(ctx, st.Def, st.SQL, false)
 	case *plan.CreateStream:
 		if st.OrReplace {
-			if err := m.DropStream(ctx, st.Name, true); err != nil {
-				return nil, true, err
-			}
+			return tagResult("CREATE STREAM"), true, m.ReplaceStream(ctx, specOf(st))
 		}
 		return tagResult("CREATE STREAM"), true, m.CreateStream(ctx, specOf(st), false)
 	case *plan.AlterStream:
