@@ -53,6 +53,12 @@ type Config struct {
 	// SubscriberBuffer bounds the records a subscriber may fall behind
 	// before it is cut off. Default 256.
 	SubscriberBuffer int
+	// Hook, when set, is called by every stream's loop at named points of
+	// a batch: "planned" (its plan is in the checkpoint, nothing read
+	// yet), "sunk" (the sink has the batch, the commit is not written),
+	// "committed", and "snapshot" (before a state snapshot is written).
+	// Crash tests use it to kill the server at those moments.
+	Hook func(point string)
 }
 
 // Manager owns the sources and streams of a server. It is safe for
