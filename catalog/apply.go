@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -31,8 +32,9 @@ import (
 // stmt is the staged effect of one statement on its base snapshot.
 type stmt struct {
 	deleteAll bool
-	deleted   []int   // ordinals in the base; sorted and unique after seal
-	inserts   [][]any // normalised rows
+	deleted   []int            // ordinals in the base; sorted and unique after seal
+	inserts   [][]any          // normalised rows
+	marks     map[string]int64 // marks to set (Writer.SetMark)
 }
 
 // seal sorts and de-duplicates the deleted ordinals and turns "every
@@ -51,9 +53,28 @@ func (st *stmt) seal(base *Snapshot) {
 	}
 }
 
-// empty reports whether the sealed statement changes nothing.
+// empty reports whether the sealed statement changes nothing: no rows
+// and no marks.
 func (st *stmt) empty() bool {
-	return len(st.inserts) == 0 && len(st.deleted) == 0 && !st.deleteAll
+	return !st.changesRows() && len(st.marks) == 0
+}
+
+// changesRows reports whether the sealed statement inserts or deletes rows.
+func (st *stmt) changesRows() bool {
+	return len(st.inserts) != 0 || len(st.deleted) != 0 || st.deleteAll
+}
+
+// withMarks returns base with marks set, base itself when marks is empty.
+// Mark maps are shared between versions and never modified: a write that
+// sets marks copies them.
+func withMarks(base, set map[string]int64) map[string]int64 {
+	if len(set) == 0 {
+		return base
+	}
+	out := make(map[string]int64, len(base)+len(set))
+	maps.Copy(out, base)
+	maps.Copy(out, set)
+	return out
 }
 
 func (st *stmt) isDeleted(ordinal int) bool {
@@ -85,10 +106,18 @@ type applied struct {
 }
 
 // apply checks the statement's primary-key uniqueness on the final state
-// and builds the next version. st must be sealed and not empty.
+// and builds the next version. st must be sealed and not empty. A
+// statement that only sets marks shares all of b's rows, chunks and index.
 func (b *Snapshot) apply(st *stmt, version uint64, at time.Time, env applyEnv) (applied, error) {
 	sh := b.shape
 	var out applied
+	if !st.changesRows() {
+		next := *b
+		next.version, next.committedAt = version, at
+		next.marks = withMarks(b.marks, st.marks)
+		out.next = &next
+		return out, nil
+	}
 
 	var insKeys []string
 	if sh.hasPK() {
@@ -125,7 +154,8 @@ func (b *Snapshot) apply(st *stmt, version uint64, at time.Time, env applyEnv) (
 		newRec = buildRows(sh, env.mem, st.inserts)
 	}
 
-	next := &Snapshot{shape: sh, version: version, committedAt: at, nextChunkID: b.nextChunkID}
+	next := &Snapshot{shape: sh, version: version, committedAt: at, nextChunkID: b.nextChunkID,
+		marks: withMarks(b.marks, st.marks)}
 	var ed *indexEditor
 	var chunks []chunk
 	if st.deleteAll {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -69,6 +70,9 @@ type manifestTable struct {
 	File        string           `json:"file"`
 	Size        int64            `json:"size"`
 	CRC32C      uint32           `json:"crc32c"`
+	// Marks are the version's marks (Writer.SetMark); absent when it has
+	// none, so manifests from before marks existed read unchanged.
+	Marks map[string]int64 `json:"marks,omitempty"`
 }
 
 type manifestColumn struct {
@@ -246,6 +250,7 @@ func writeTableFile(dir string, s *Snapshot) (manifestTable, error) {
 		CommittedAt: s.committedAt.UnixNano(),
 		Rows:        s.NumRows(),
 		File:        tableFileName(s.shape.id, s.version),
+		Marks:       maps.Clone(s.marks),
 	}
 	for _, c := range def.Columns {
 		mt.Columns = append(mt.Columns, manifestColumn{Name: c.Name, Type: c.Type.String(), NotNull: c.NotNull})
@@ -328,6 +333,14 @@ func loadTable(dir string, mt *manifestTable, env applyEnv) (*Snapshot, error) {
 		return nil, fmt.Errorf("table file %s: schema %s does not match the table's %s", mt.File, r.Schema(), sh.schema)
 	}
 	s := emptySnapshot(sh, mt.Version, time.Unix(0, mt.CommittedAt).UTC())
+	for k := range mt.Marks {
+		if k == "" {
+			return nil, fmt.Errorf("table %q: empty mark key", mt.Name)
+		}
+	}
+	if len(mt.Marks) > 0 {
+		s.marks = mt.Marks
+	}
 	for i := range r.NumRecords() {
 		rec, err := r.RecordAt(i)
 		if err != nil {

@@ -25,6 +25,16 @@
 // NULL, VARCHAR length, primary-key uniqueness), logs it, fsyncs, and
 // publishes the next version. A statement is all or nothing.
 //
+// A statement can also set marks (Writer.SetMark): named int64 values
+// kept with every version (Snapshot.Mark), logged in the same record as
+// the statement's rows, so a crash keeps both or neither. A stream's table
+// sink sets "stream:<name>" to the id of the batch it writes; recovery
+// reads the mark to learn whether the batch reached the table, which makes
+// the sink exactly-once without a second log. Marks are carried from
+// version to version (TRUNCATE keeps them) until a write overwrites them,
+// and are part of what survives a restart. A statement that only sets
+// marks commits a new version sharing all of the previous one's rows.
+//
 // # Snapshot data
 //
 // A snapshot's rows are Arrow records ("chunks") of at most
@@ -49,13 +59,14 @@
 //
 //	LOCK                     flock'ed while a Catalog has the directory open
 //	MANIFEST                 the last checkpoint: table definitions, versions,
-//	                         table files, the first log segment to replay
+//	                         marks, table files, the first log segment to replay
 //	tbl-<id>-<version>.arrow a table's rows at a checkpoint (Arrow IPC file)
 //	wal-<seq>.log            write-ahead log segments
 //
 // Every committed statement and every DDL is one log record (walrec.go):
 // a write records the deleted rows (by primary key, or by ordinal for
-// tables without one) and the inserted rows, not the whole table. Records
+// tables without one), the inserted rows and the marks it sets, not the
+// whole table. Records
 // are framed with a length and a CRC-32C, and concurrent commits share one
 // frame and one fsync (group commit, wal.go). A checkpoint (checkpoint.go)
 // runs in the background when the current segment passes
@@ -65,8 +76,8 @@
 // (recover.go) loads the manifest and table files and replays the log
 // after them; a torn last frame (a crash mid-write) is cut off, while a
 // damaged frame followed by a good one, or a damaged manifest or table
-// file, fails Open with SQLSTATE XX001. The latest version's number and
-// commit time survive restarts; older retained versions do not.
+// file, fails Open with SQLSTATE XX001. The latest version's number,
+// commit time and marks survive restarts; older retained versions do not.
 //
 // # Files
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -266,6 +267,7 @@ type tableState struct {
 	at      time.Time
 	def     TableDef
 	rows    [][]any
+	marks   map[string]int64
 }
 
 func stateOf(t testing.TB, c *Catalog) map[string]tableState {
@@ -277,7 +279,8 @@ func stateOf(t testing.TB, c *Catalog) map[string]tableState {
 			t.Fatal(err)
 		}
 		s := tbl.Snapshot()
-		out[name] = tableState{id: tbl.ID(), version: s.Version(), at: s.CommittedAt(), def: s.Def(), rows: rowsOf(s)}
+		out[name] = tableState{id: tbl.ID(), version: s.Version(), at: s.CommittedAt(), def: s.Def(), rows: rowsOf(s),
+			marks: maps.Clone(s.marks)}
 	}
 	return out
 }
@@ -298,6 +301,9 @@ func compareStates(t testing.TB, got, want map[string]tableState) {
 		}
 		if !reflect.DeepEqual(g.def, w.def) {
 			t.Errorf("table %s: got def %+v, want %+v", name, g.def, w.def)
+		}
+		if !maps.Equal(g.marks, w.marks) {
+			t.Errorf("table %s: got marks %v, want %v", name, g.marks, w.marks)
 		}
 		if !equalRows(g.rows, w.rows) {
 			t.Errorf("table %s: got %d rows %v, want %d rows %v", name, len(g.rows), g.rows, len(w.rows), w.rows)

@@ -22,9 +22,10 @@ type Snapshot struct {
 	version     uint64
 	committedAt time.Time
 	chunks      []chunk
-	starts      []int     // starts[i] is the ordinal of chunks[i]'s first row; starts[len(chunks)] is NumRows
-	index       *keyIndex // nil when the table has no primary key
-	nextChunkID uint64    // the id the next new chunk gets; ids increase along chunks
+	starts      []int            // starts[i] is the ordinal of chunks[i]'s first row; starts[len(chunks)] is NumRows
+	index       *keyIndex        // nil when the table has no primary key
+	nextChunkID uint64           // the id the next new chunk gets; ids increase along chunks
+	marks       map[string]int64 // Writer.SetMark's marks; shared between versions, never modified
 }
 
 // chunk is an immutable run of at most Options.ChunkRows rows. Its id stays
@@ -59,6 +60,15 @@ func (s *Snapshot) TableID() uint64 { return s.shape.id }
 
 // NumRows returns the number of rows.
 func (s *Snapshot) NumRows() int { return s.starts[len(s.chunks)] }
+
+// Mark returns the value of mark key as of this version: the value the
+// latest write up to and including this version set with Writer.SetMark.
+// ok is false if no such write set it. Marks survive restarts and
+// checkpoints, and TRUNCATE (Writer.DeleteAll) keeps them.
+func (s *Snapshot) Mark(key string) (value int64, ok bool) {
+	value, ok = s.marks[key]
+	return value, ok
+}
 
 // CommittedAt returns when the version was committed.
 func (s *Snapshot) CommittedAt() time.Time { return s.committedAt }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 )
@@ -67,7 +68,8 @@ func (t *Table) publish(s *Snapshot) {
 // fsynced (grouped with concurrent commits of other tables or of the next
 // writer of this one) and published atomically as version cur.Version()+1,
 // which Write returns. If fn or validation fails, nothing changes. A
-// statement that stages no change commits nothing and returns cur.
+// statement that stages no change commits nothing and returns cur; setting
+// a mark (Writer.SetMark) is a change, even without rows.
 //
 // Validation: a value's Go type must match its column's (42804), NULL in a
 // NOT NULL column (23502), VARCHAR(n) longer than n characters (22001),
@@ -206,6 +208,37 @@ func (w *Writer) DeleteAll() {
 	}
 	w.st.deleteAll = true
 	w.st.deleted = nil
+}
+
+// maxMarkKey is the longest mark key, in bytes.
+const maxMarkKey = 1024
+
+// SetMark stages mark key = value. Marks are small named integers kept
+// with each version of a table (Snapshot.Mark) and committed in the same
+// log record as the statement's rows, so after a crash either both are
+// there or neither. A stream's table sink sets "stream:<name>" to the
+// batch id in the write of that batch: recovery then sees whether the
+// batch reached the table (exactly-once by an atomic write).
+//
+// A statement that only sets marks still commits a new version. Setting a
+// key twice keeps the last value; keys set by earlier versions stay until
+// overwritten (DeleteAll keeps them). There is no way to remove a mark:
+// DROP TABLE drops them with the table. A key must be non-empty valid
+// UTF-8 of at most 1024 bytes, else the statement fails with 22023.
+func (w *Writer) SetMark(key string, value int64) {
+	if w.usable() != nil {
+		return
+	}
+	if key == "" || len(key) > maxMarkKey || !utf8.ValidString(key) {
+		_ = w.fail(sqlerr.New(sqlerr.InvalidParameterValue,
+			"invalid mark key %q for table \"%s\": it must be non-empty valid UTF-8 of at most %d bytes",
+			key, w.cur.shape.def.Name, maxMarkKey))
+		return
+	}
+	if w.st.marks == nil {
+		w.st.marks = make(map[string]int64)
+	}
+	w.st.marks[key] = value
 }
 
 func (w *Writer) usable() error {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
@@ -15,20 +17,29 @@ import (
 //
 //	create: at, name, ncols, {name, type name, notnull byte}..., npk, {column index}...
 //	drop:   (nothing more)
-//	write:  version, at, flags (bit 0: delete all rows),
-//	        ndel, {encoded primary key | ordinal delta}..., nins, {row}...
+//	write:  version, at, flags (bit 0: delete all rows; bit 1: marks follow),
+//	        ndel, {encoded primary key | ordinal delta}..., nins, {row}...,
+//	        [nmarks, {key, value (varint)}...]
 //
 // A deleted row is named by its encoded primary key when the table has
 // one (independent of row order) and by its ordinal in the previous
 // version otherwise (ordinals ascend and are delta-encoded). A row is one
 // value per column: 0 for NULL, or 1 and the value (see appendValue).
+// Marks (Writer.SetMark) are written in key order, and only when the
+// statement sets some: a write without marks is encoded as before marks
+// existed, so older logs replay unchanged. Unknown flag bits are
+// corruption.
 const (
 	recCreate byte = 1
 	recDrop   byte = 2
 	recWrite  byte = 3
 )
 
-const flagDeleteAll = 1
+const (
+	flagDeleteAll = 1 << 0
+	flagMarks     = 1 << 1
+	knownFlags    = flagDeleteAll | flagMarks
+)
 
 var errCorruptRecord = errors.New("corrupt log record")
 
@@ -76,6 +87,9 @@ func encodeWrite(sh *shape, version uint64, at time.Time, st *stmt, delKeys []st
 	if st.deleteAll {
 		flags |= flagDeleteAll
 	}
+	if len(st.marks) > 0 {
+		flags |= flagMarks
+	}
 	b = append(b, flags)
 	if sh.hasPK() {
 		b = binary.AppendUvarint(b, uint64(len(delKeys)))
@@ -99,6 +113,13 @@ func encodeWrite(sh *shape, version uint64, at time.Time, st *stmt, delKeys []st
 			}
 			b = append(b, 1)
 			b = appendValue(b, c.Type, row[j])
+		}
+	}
+	if len(st.marks) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(st.marks)))
+		for _, k := range slices.Sorted(maps.Keys(st.marks)) {
+			b = appendString(b, k)
+			b = binary.AppendVarint(b, st.marks[k])
 		}
 	}
 	return b
@@ -203,7 +224,11 @@ func (r *recReader) write(sh *shape) (decodedWrite, error) {
 	var w decodedWrite
 	w.version = r.uvarint()
 	w.at = time.Unix(0, r.varint()).UTC()
-	w.st.deleteAll = r.byte()&flagDeleteAll != 0
+	flags := r.byte()
+	if flags&^knownFlags != 0 {
+		r.fail()
+	}
+	w.st.deleteAll = flags&flagDeleteAll != 0
 	ndel := r.count()
 	if sh.hasPK() {
 		w.delKeys = make([]string, 0, ndel)
@@ -241,6 +266,20 @@ func (r *recReader) write(sh *shape) (decodedWrite, error) {
 			row[j] = v
 		}
 		w.st.inserts = append(w.st.inserts, row)
+	}
+	if flags&flagMarks != 0 {
+		n := r.count()
+		w.st.marks = make(map[string]int64, n)
+		for range n {
+			k := r.string()
+			if k == "" {
+				r.fail()
+			}
+			w.st.marks[k] = r.varint()
+		}
+		if n == 0 {
+			r.fail()
+		}
 	}
 	return w, r.done()
 }

@@ -32,7 +32,15 @@
 //
 //	uint32 body length | uint32 CRC-32C | int64 first offset | uint32 rows | int64 append time | body
 //
-// The body is an Arrow IPC stream of one record batch. Frames are encoded
+// The body is an Arrow IPC stream of one record batch. AppendRecordsTagged
+// also stores an int64 tag: bit 31 of the rows word (row counts stay
+// below it) marks the frame as tagged, and the body then starts with the
+// tag, under the same length and CRC. A stream's log sink tags each
+// append with its batch id, and after a crash LastTag (the tag of the
+// newest tagged frame) tells it whether the batch already reached the
+// log, so it is not appended twice. Frames written before tags existed
+// are untagged frames, and untagged frames are written as they always
+// were, so existing logs open unchanged. Frames are encoded
 // column-wise outside any lock, so Read decodes them straight back into
 // Arrow arrays (memcpy, no per-row work), and the format is Arrow's, with
 // its own validation, rather than a private row codec. The cost is the
@@ -52,7 +60,8 @@
 // keeps, per segment, the first offset, row count, position and size of
 // every frame; Read binary-searches it and reads only the frames it needs
 // (re-checking each CRC). OpenLog rebuilds the index: it reads only frame
-// headers of sealed segments, and verifies every CRC of the last one. A
+// headers (and tags) of sealed segments, and verifies every CRC of the
+// last one, and that of the frame LastTag reports wherever it is. A
 // damaged frame in the last segment (short header, length past the end of
 // the file, or a checksum mismatch) with no valid frame anywhere after it
 // is a torn append that was never acknowledged: it is truncated away. Any
@@ -61,7 +70,8 @@
 //
 // Retention (by rows behind Latest, or by age of a segment's newest row,
 // on the LogOptions.Now clock) deletes whole segments, oldest first, never
-// the active one; it runs after every append and on EnforceRetention.
+// the active one nor the newest one with rows (they differ only while the
+// active one is empty); it runs after every append and on EnforceRetention.
 // Earliest is the first offset of the oldest remaining segment. A segment
 // whose file cannot be removed blocks the deletion of newer ones until it
 // is, so the files on disk never have a gap.

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,11 +35,21 @@ import (
 //	0  uint32  body length
 //	4  uint32  CRC-32C of body, then bytes 8..28 of this header
 //	8  int64   offset of the frame's first row
-//	16 uint32  row count (> 0)
+//	16 uint32  row count (bits 0..30, > 0); bit 31 (flagTagged): the body starts with a tag
 //	20 int64   append time, Unix nanoseconds
-//	28 body    one Arrow IPC stream: schema message, one record batch, EOS
+//	28 body    [int64 tag, if flagTagged,] then one Arrow IPC stream:
+//	           schema message, one record batch, EOS
+//
+// Tags (AppendRecordsTagged) came after the first version of the format.
+// Row counts never reach bit 31 (maxFrameRows), so a frame written before
+// tags existed reads as an untagged frame, and an untagged frame is still
+// written byte for byte as it was. The tag is inside the body, so the
+// length and CRC cover it and framing (torn tails, findFrame) is the same
+// for both kinds.
 const (
 	frameHeader  = 28
+	tagLen       = 8
+	flagTagged   = 1 << 31
 	maxFrameBody = 1 << 30
 	maxFrameRows = 1<<31 - 1
 	segmentExt   = ".log"
@@ -62,6 +73,10 @@ type segment struct {
 	size   int64
 	newest int64 // latest append time of its frames, Unix nanoseconds
 	frames []frameInfo
+
+	tagged   bool  // some frame of the segment has a tag
+	tag      int64 // the tag of the newest such frame
+	tagFrame int   // that frame's index in frames
 }
 
 // Log is Sluice's durable, segmented, append-only log (connector 'log'):
@@ -184,6 +199,37 @@ func (l *Log) recover(ctx context.Context) error {
 		l.segs = append(l.segs, seg)
 	}
 	l.latest = l.segs[len(l.segs)-1].end
+	return l.checkLastTag()
+}
+
+// checkLastTag verifies the checksum of the frame LastTag reports when it
+// lies in a sealed segment, whose frames recovery does not otherwise
+// verify (the last segment's it does): a stream trusts that tag to decide
+// whether to append a batch again, so it must not come from a damaged
+// frame.
+func (l *Log) checkLastTag() error {
+	i := len(l.segs) - 1
+	for i >= 0 && !l.segs[i].tagged {
+		i--
+	}
+	if i < 0 || i == len(l.segs)-1 {
+		return nil
+	}
+	seg := &l.segs[i]
+	fr := seg.frames[seg.tagFrame]
+	f, err := os.Open(seg.path)
+	if err != nil {
+		return sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	defer f.Close()
+	ok, err := validFrameAt(f, fr.pos, fr.size-frameHeader)
+	if err != nil {
+		return sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+	}
+	if !ok {
+		return sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s is corrupt at byte %d: the frame holding the last tag has a checksum mismatch",
+			l.name, filepath.Base(seg.path), fr.pos)
+	}
 	return nil
 }
 
@@ -216,13 +262,14 @@ func (l *Log) scanSegment(base int64, last bool) (segment, error) {
 	for pos < fileSize {
 		bad := ""
 		var n uint32
-		var off, rows, at int64
+		var off, rows, at, tag int64
+		var tagged bool
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			bad = "a torn frame header"
 		} else {
 			n = binary.LittleEndian.Uint32(hdr[0:])
 			off = int64(binary.LittleEndian.Uint64(hdr[8:]))
-			rows = int64(binary.LittleEndian.Uint32(hdr[16:]))
+			rows, tagged = rowsWord(hdr[16:])
 			at = int64(binary.LittleEndian.Uint64(hdr[20:]))
 			switch {
 			case n > maxFrameBody || pos+frameHeader+int64(n) > fileSize:
@@ -234,6 +281,18 @@ func (l *Log) scanSegment(base int64, last bool) (segment, error) {
 				}
 				if frameCRC(body, hdr[8:]) != binary.LittleEndian.Uint32(hdr[4:]) {
 					bad = "a frame whose checksum does not match"
+				} else if tagged && n > tagLen {
+					tag = int64(binary.LittleEndian.Uint64(body))
+				}
+			case tagged && n > tagLen:
+				// Only the tag is read; see recover for how it is checked.
+				var t [tagLen]byte
+				if _, err := io.ReadFull(r, t[:]); err != nil {
+					return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
+				}
+				tag = int64(binary.LittleEndian.Uint64(t[:]))
+				if _, err := r.Discard(int(n) - tagLen); err != nil {
+					return seg, sqlerr.New(sqlerr.IOError, "open log %s: %w", l.name, err)
 				}
 			default:
 				if _, err := r.Discard(int(n)); err != nil {
@@ -245,6 +304,10 @@ func (l *Log) scanSegment(base int64, last bool) (segment, error) {
 				// fine: this is not a torn write.
 				return seg, sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s is corrupt at byte %d: a frame for offset %d with %d rows where offset %d was expected",
 					l.name, filepath.Base(path), pos, off, rows, seg.end)
+			}
+			if bad == "" && tagged && n <= tagLen {
+				return seg, sqlerr.New(sqlerr.DataCorrupted, "log %s: segment %s is corrupt at byte %d: a tagged frame of %d bytes has no room for its tag and record",
+					l.name, filepath.Base(path), pos, n)
 			}
 		}
 		if bad != "" {
@@ -271,6 +334,9 @@ func (l *Log) scanSegment(base int64, last bool) (segment, error) {
 			break
 		}
 		size := frameHeader + int64(n)
+		if tagged {
+			seg.tagged, seg.tag, seg.tagFrame = true, tag, len(seg.frames)
+		}
 		seg.frames = append(seg.frames, frameInfo{offset: off, rows: rows, pos: pos, size: size})
 		seg.end += rows
 		seg.newest = max(seg.newest, at)
@@ -299,7 +365,7 @@ func findFrame(f *os.File, damaged, fileSize, end int64) (int64, error) {
 			p := base + int64(i)
 			bodyLen := int64(binary.LittleEndian.Uint32(h[0:]))
 			off := int64(binary.LittleEndian.Uint64(h[8:]))
-			rows := int64(binary.LittleEndian.Uint32(h[16:]))
+			rows, _ := rowsWord(h[16:])
 			if rows == 0 || off <= end || off-end > 8*(p-damaged) ||
 				bodyLen > maxFrameBody || p+frameHeader+bodyLen > fileSize || rows > 8*bodyLen {
 				continue
@@ -324,6 +390,13 @@ func validFrameAt(f *os.File, pos, bodyLen int64) (bool, error) {
 		return false, err
 	}
 	return frameCRC(frame[frameHeader:], frame[8:]) == binary.LittleEndian.Uint32(frame[4:]), nil
+}
+
+// rowsWord splits the header word at byte 16 into the row count and the
+// tagged flag.
+func rowsWord(b []byte) (rows int64, tagged bool) {
+	w := binary.LittleEndian.Uint32(b)
+	return int64(w &^ flagTagged), w&flagTagged != 0
 }
 
 func frameCRC(body, meta []byte) uint32 {
@@ -406,19 +479,57 @@ func (l *Log) Append(ctx context.Context, rows [][]any) (first int64, err error)
 		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
 	}
 	defer rec.Release()
-	return l.appendRecord(ctx, rec)
+	return l.appendRecord(ctx, rec, 0, false)
 }
 
 // AppendRecords appends all rows of recs, in order, as one frame and
-// returns the offset of the first; it is what a stream's log sink calls.
-// It is atomic like Append: one write, one fsync, all rows or none, and
-// no reader sees them before the fsync. Every record's columns must have
-// the log's column types (names may differ): otherwise it fails with
-// SQLSTATE 42804 before writing anything, as it does (22001) for a text
-// value longer than its VARCHAR column allows. Records without rows are
-// skipped; appending no rows returns the latest offset. recs are not
-// released.
+// returns the offset of the first. It is atomic like Append: one write,
+// one fsync, all rows or none, and no reader sees them before the fsync.
+// Every record's columns must have the log's column types (names may
+// differ): otherwise it fails with SQLSTATE 42804 before writing
+// anything, as it does (22001) for a text value longer than its VARCHAR
+// column allows. Records without rows are skipped; appending no rows
+// returns the latest offset. recs are not released.
 func (l *Log) AppendRecords(ctx context.Context, recs []arrow.Record) (first int64, err error) {
+	return l.appendRecords(ctx, recs, 0, false)
+}
+
+// AppendRecordsTagged is AppendRecords that also stores tag in the frame,
+// atomically with the rows: once it returns, LastTag reports tag (until a
+// later tagged append), also after a restart; after a crash either the
+// rows and the tag are both in the log or neither is. A stream's log sink
+// tags each append with its batch id, so recovery can tell whether batch
+// N reached the log (LastTag() >= N) and skip appending it again. Appending
+// no rows writes nothing and records no tag: the batch re-run after a
+// crash has no rows to append either.
+//
+// Tags are the appender's business: the log neither orders nor checks
+// them, and a log with more than one tagging appender reports the tag of
+// whichever appended last.
+func (l *Log) AppendRecordsTagged(ctx context.Context, recs []arrow.Record, tag int64) (first int64, err error) {
+	return l.appendRecords(ctx, recs, tag, true)
+}
+
+// LastTag returns the tag of the newest frame that has one
+// (AppendRecordsTagged); ok is false if no frame the log holds has a tag.
+// Untagged appends (Append, AppendRecords) do not hide it: after tagged
+// append T and then untagged ones, LastTag is still T. After OpenLog it is
+// the newest tag that survived recovery (a torn tagged frame is cut off
+// with its tag). Retention deletes a segment holding the newest tag only
+// when a newer segment holds rows, so a log whose appends are all tagged
+// always reports the tag of its last append.
+func (l *Log) LastTag() (tag int64, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.segs) - 1; i >= 0; i-- {
+		if l.segs[i].tagged {
+			return l.segs[i].tag, true
+		}
+	}
+	return 0, false
+}
+
+func (l *Log) appendRecords(ctx context.Context, recs []arrow.Record, tag int64, tagged bool) (first int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -444,7 +555,7 @@ func (l *Log) AppendRecords(ctx context.Context, recs []arrow.Record) (first int
 		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
 	}
 	defer rec.Release()
-	return l.appendRecord(ctx, rec)
+	return l.appendRecord(ctx, rec, tag, tagged)
 }
 
 // checkRecord checks that rec's columns have the log's types and that its
@@ -530,16 +641,21 @@ func (l *Log) latestOffset() int64 {
 }
 
 // appendRecord writes rec, a record of the log's schema with at least one
-// and at most maxFrameRows rows, as one frame: the part of Append and
-// AppendRecords after their conversions. It encodes outside the write
-// lock, then writes, fsyncs, publishes the frame to readers and applies
-// retention.
-func (l *Log) appendRecord(ctx context.Context, rec arrow.Record) (first int64, err error) {
-	frame, err := l.encode(rec)
+// and at most maxFrameRows rows, as one frame (with tag if tagged): the
+// part of Append and AppendRecords after their conversions. It encodes
+// outside the write lock, then writes, fsyncs, publishes the frame to
+// readers and applies retention.
+func (l *Log) appendRecord(ctx context.Context, rec arrow.Record, tag int64, tagged bool) (first int64, err error) {
+	frame, err := l.encode(rec, tagged)
 	if err != nil {
 		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
 	}
 	rows := rec.NumRows()
+	word := uint32(rows)
+	if tagged {
+		binary.LittleEndian.PutUint64(frame[frameHeader:], uint64(tag))
+		word |= flagTagged
+	}
 	bodyCRC := crc32.Checksum(frame[frameHeader:], crcTable)
 
 	l.wmu.Lock()
@@ -568,7 +684,7 @@ func (l *Log) appendRecord(ctx context.Context, rec arrow.Record) (first int64, 
 	at := l.now().UnixNano()
 	binary.LittleEndian.PutUint32(frame[0:], uint32(len(frame)-frameHeader))
 	binary.LittleEndian.PutUint64(frame[8:], uint64(first))
-	binary.LittleEndian.PutUint32(frame[16:], uint32(rows))
+	binary.LittleEndian.PutUint32(frame[16:], word)
 	binary.LittleEndian.PutUint64(frame[20:], uint64(at))
 	binary.LittleEndian.PutUint32(frame[4:], crc32.Update(bodyCRC, crcTable, frame[8:frameHeader]))
 	if _, err := l.active.WriteAt(frame, seg.size); err != nil {
@@ -585,6 +701,9 @@ func (l *Log) appendRecord(ctx context.Context, rec arrow.Record) (first int64, 
 	}
 	l.mu.Lock()
 	last := &l.segs[len(l.segs)-1]
+	if tagged {
+		last.tagged, last.tag, last.tagFrame = true, tag, len(last.frames)
+	}
 	last.frames = append(last.frames, frameInfo{offset: first, rows: rows, pos: seg.size, size: int64(len(frame))})
 	last.size += int64(len(frame))
 	last.end += rows
@@ -595,10 +714,14 @@ func (l *Log) appendRecord(ctx context.Context, rec arrow.Record) (first int64, 
 	return first, nil
 }
 
-// encode builds the frame of rec, header left blank.
-func (l *Log) encode(rec arrow.Record) ([]byte, error) {
+// encode builds the frame of rec, header (and tag, if tagged) left blank.
+func (l *Log) encode(rec arrow.Record, tagged bool) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Write(make([]byte, frameHeader))
+	if tagged {
+		buf.Write(make([]byte, frameHeader+tagLen))
+	} else {
+		buf.Write(make([]byte, frameHeader))
+	}
 	w := ipc.NewWriter(&buf, ipc.WithSchema(l.schema), ipc.WithAllocator(l.alloc))
 	if err := w.Write(rec); err != nil {
 		w.Close()
@@ -642,7 +765,10 @@ func (l *Log) roll(base int64) error {
 
 // EnforceRetention deletes the oldest segments that are entirely beyond
 // the retention limits (rows or age). The active (last) segment is never
-// deleted, so the newest rows always survive. Append does this too.
+// deleted, nor the newest segment that holds rows (the one before an
+// active segment still empty), so the newest rows, and with them the
+// newest tag of a log whose appends are all tagged, always survive.
+// Append does this too.
 func (l *Log) EnforceRetention(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -681,6 +807,13 @@ func (l *Log) enforceRetention() error {
 			return nil
 		}
 		old := l.segs[0]
+		if !slices.ContainsFunc(l.segs[1:], func(s segment) bool { return len(s.frames) > 0 }) {
+			// The newest rows (and the newest tag) are in old: the active
+			// segment is still empty (a roll whose first append failed,
+			// or a crash right after a roll).
+			l.mu.Unlock()
+			return nil
+		}
 		expired := (l.opts.RetentionRows > 0 && old.end <= l.latest-l.opts.RetentionRows) ||
 			(l.opts.RetentionAge > 0 && len(old.frames) > 0 && now-old.newest > int64(l.opts.RetentionAge))
 		if !expired {
@@ -770,7 +903,15 @@ func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segmen
 			return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s is corrupt at byte %d: checksum mismatch",
 				l.name, filepath.Base(seg.path), fr.pos)
 		}
-		rec, err := l.decode(mem, buf[frameHeader:])
+		body := buf[frameHeader:]
+		if _, tagged := rowsWord(buf[16:]); tagged {
+			if len(body) <= tagLen {
+				return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s is corrupt at byte %d: a tagged frame without a record",
+					l.name, filepath.Base(seg.path), fr.pos)
+			}
+			body = body[tagLen:]
+		}
+		rec, err := l.decode(mem, body)
 		if err != nil {
 			return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s at byte %d: %w", l.name, filepath.Base(seg.path), fr.pos, err)
 		}

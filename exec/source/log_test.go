@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -881,9 +882,11 @@ func TestLogConcurrentAppendsAndReads(t *testing.T) {
 	}
 }
 
-// testConcurrent runs writers (Append and AppendRecords) and readers at
-// once. Every writer's rows are (writer, seq); afterwards every row a
-// reader saw must be the row the writers placed at that offset.
+// testConcurrent runs writers (Append, AppendRecords and
+// AppendRecordsTagged) and readers at once. Every writer's rows are
+// (writer, seq); afterwards every row a reader saw must be the row the
+// writers placed at that offset, and LastTag the tag of the newest tagged
+// append.
 func testConcurrent(t *testing.T, opts LogOptions) {
 	mem := checkedAlloc(t)
 	cols := []Column{{"w", sqltypes.Int64}, {"seq", sqltypes.Int64}}
@@ -894,6 +897,7 @@ func testConcurrent(t *testing.T, opts LogOptions) {
 
 	var mu sync.Mutex
 	placed := map[int64][2]int64{} // offset -> (writer, seq)
+	tags := map[int64]int64{}      // first offset of a tagged append -> its tag
 	var wg sync.WaitGroup
 	errs := make(chan error, writers+readers)
 	for w := range int64(writers) {
@@ -909,12 +913,17 @@ func testConcurrent(t *testing.T, opts LogOptions) {
 				}
 				var first int64
 				var err error
+				tag := w<<32 | int64(a)
 				if a%2 == 0 {
 					first, err = l.Append(ctx, rs)
 				} else {
 					var rec arrow.Record
 					if rec, err = makeRecord(schema, rs); err == nil {
-						first, err = l.AppendRecords(ctx, []arrow.Record{rec})
+						if a%4 == 1 {
+							first, err = l.AppendRecords(ctx, []arrow.Record{rec})
+						} else {
+							first, err = l.AppendRecordsTagged(ctx, []arrow.Record{rec}, tag)
+						}
 						rec.Release()
 					}
 				}
@@ -923,6 +932,9 @@ func testConcurrent(t *testing.T, opts LogOptions) {
 					return
 				}
 				mu.Lock()
+				if a%4 == 3 {
+					tags[first] = tag
+				}
 				for i := range n {
 					placed[first+i] = [2]int64{w, seq + i}
 				}
@@ -945,6 +957,7 @@ func testConcurrent(t *testing.T, opts LogOptions) {
 					return
 				default:
 				}
+				l.LastTag()
 				e, _ := l.Earliest(ctx)
 				lt, _ := l.Latest(ctx)
 				s := e[0] + int64(i)%max(1, lt[0]-e[0]+1)
@@ -988,6 +1001,10 @@ func testConcurrent(t *testing.T, opts LogOptions) {
 			t.Fatalf("offset %d holds writer %d seq %d after seq %d", off, p[0], p[1], prev)
 		}
 		last[p[0]] = p[1]
+	}
+	newest := slices.Max(slices.Collect(maps.Keys(tags)))
+	if got, ok := l.LastTag(); !ok || got != tags[newest] {
+		t.Fatalf("LastTag = %d, %v; want %d, the tag of the append at offset %d", got, ok, tags[newest], newest)
 	}
 	reads := 0
 	for _, m := range seen {
