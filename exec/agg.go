@@ -286,12 +286,82 @@ type accumulator interface {
 	// buildSel makes the result array of type dt for the groups gids, in
 	// that order (a stream emitting only the groups a batch changed).
 	buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32) (arrow.Array, error)
+
+	// stateFields describes the partial state of one group as columns
+	// whose names start with prefix; out is the result type.
+	stateFields(prefix string, out arrow.DataType) []arrow.Field
+	// saveState builds the state columns (stateFields) of the groups of
+	// parts, one row per group, parts in order; every part's acc has the
+	// receiver's type and result type out.
+	saveState(mem memory.Allocator, out arrow.DataType, parts []accPart) ([]arrow.Array, error)
+	// loadState sets the state of the groups of runs (already sized by
+	// resize) from the rows of cols, which are of the types of
+	// stateFields; every run's acc has the receiver's type.
+	loadState(cols []arrow.Array, runs []accRun) error
 }
 
 // The state of every accumulator is plain typed slices indexed by group
-// id (no pointers into Arrow memory: strings are owned), so that a later
-// snapshot can write each slice out as an Arrow column and a restore can
-// read it back; see StreamAgg.
+// id (no pointers into Arrow memory: strings are owned), so that a
+// snapshot writes each slice out as an Arrow column (saveState) and a
+// restore reads it back (loadState); see StreamAgg.Snapshot. A flag
+// "seen" (the group has a non-NULL value) is written as the validity of
+// the value's column: the value of an unseen group is always the zero
+// value, so nothing is lost.
+
+// accPart is the groups [lo, hi) of one accumulator, a piece of a
+// snapshot record.
+type accPart struct {
+	acc    accumulator
+	lo, hi int
+}
+
+// accRun is rows [lo, lo+len(gids)) of a snapshot record, the state of
+// groups gids of one accumulator.
+type accRun struct {
+	acc  accumulator
+	lo   int
+	gids []int32
+}
+
+// gatherState returns the concatenation of f(acc)[lo:hi] over parts,
+// whose accumulators are all of type A; with one part, a view of the
+// accumulator's slice.
+func gatherState[A accumulator, T any](parts []accPart, f func(A) []T) ([]T, error) {
+	if len(parts) == 1 {
+		p := parts[0]
+		a, ok := p.acc.(A)
+		if !ok {
+			return nil, internalf("accumulator %T in a snapshot of %T", p.acc, a)
+		}
+		return f(a)[p.lo:p.hi], nil
+	}
+	n := 0
+	for _, p := range parts {
+		n += p.hi - p.lo
+	}
+	out := make([]T, 0, n)
+	for _, p := range parts {
+		a, ok := p.acc.(A)
+		if !ok {
+			return nil, internalf("accumulator %T in a snapshot of %T", p.acc, a)
+		}
+		out = append(out, f(a)[p.lo:p.hi]...)
+	}
+	return out, nil
+}
+
+// checkStateCols checks that cols are one column of each field's type.
+func checkStateCols(cols []arrow.Array, fields []arrow.Field) error {
+	if len(cols) != len(fields) {
+		return internalf("accumulator state of %d columns, got %d", len(fields), len(cols))
+	}
+	for i, f := range fields {
+		if !arrow.TypeEqual(cols[i].DataType(), f.Type) {
+			return internalf("accumulator state column %s is %s, want %s", f.Name, cols[i].DataType(), f.Type)
+		}
+	}
+	return nil
+}
 
 // newAccumulator returns the accumulator of fn over arguments of type arg
 // (nil for count(*)) producing out.
@@ -408,6 +478,35 @@ func (c *countAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int3
 	return fixedSel(mem, dt, c.counts, nil, gids), nil
 }
 
+func (c *countAcc) stateFields(prefix string, _ arrow.DataType) []arrow.Field {
+	return []arrow.Field{{Name: prefix, Type: arrow.PrimitiveTypes.Int64}}
+}
+
+func (c *countAcc) saveState(mem memory.Allocator, _ arrow.DataType, parts []accPart) ([]arrow.Array, error) {
+	counts, err := gatherState(parts, func(a *countAcc) []int64 { return a.counts })
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Array{fixedFrom(mem, arrow.PrimitiveTypes.Int64, counts, nil)}, nil
+}
+
+func (c *countAcc) loadState(cols []arrow.Array, runs []accRun) error {
+	if err := checkStateCols(cols, c.stateFields("count", nil)); err != nil {
+		return err
+	}
+	counts := valuesOf[int64](cols[0])
+	for _, r := range runs {
+		a, ok := r.acc.(*countAcc)
+		if !ok {
+			return internalf("accumulator %T in a restore of %T", r.acc, c)
+		}
+		for i, g := range r.gids {
+			a.counts[g] = counts[r.lo+i]
+		}
+	}
+	return nil
+}
+
 // sumIntAcc is sum over SMALLINT, INTEGER or BIGINT, in int64; overflow
 // is 22003.
 type sumIntAcc struct {
@@ -461,6 +560,44 @@ func (s *sumIntAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int
 	return fixedSel(mem, dt, s.sums, s.seen, gids), nil
 }
 
+func (s *sumIntAcc) stateFields(prefix string, _ arrow.DataType) []arrow.Field {
+	return []arrow.Field{{Name: prefix, Type: arrow.PrimitiveTypes.Int64, Nullable: true}}
+}
+
+func (s *sumIntAcc) saveState(mem memory.Allocator, _ arrow.DataType, parts []accPart) ([]arrow.Array, error) {
+	sums, err := gatherState(parts, func(a *sumIntAcc) []int64 { return a.sums })
+	if err != nil {
+		return nil, err
+	}
+	seen, err := gatherState(parts, func(a *sumIntAcc) []bool { return a.seen })
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Array{fixedFrom(mem, arrow.PrimitiveTypes.Int64, sums, seen)}, nil
+}
+
+func (s *sumIntAcc) loadState(cols []arrow.Array, runs []accRun) error {
+	if err := checkStateCols(cols, s.stateFields("sum", nil)); err != nil {
+		return err
+	}
+	sums := valuesOf[int64](cols[0])
+	valid := validityOf(cols[0], &s.vscratch)
+	for _, r := range runs {
+		a, ok := r.acc.(*sumIntAcc)
+		if !ok {
+			return internalf("accumulator %T in a restore of %T", r.acc, s)
+		}
+		for i, g := range r.gids {
+			if row := r.lo + i; valid == nil || valid[row] {
+				a.sums[g], a.seen[g] = sums[row], true
+			} else {
+				a.sums[g], a.seen[g] = 0, false
+			}
+		}
+	}
+	return nil
+}
+
 // sumFloatAcc is sum over REAL or DOUBLE PRECISION, in float64.
 type sumFloatAcc struct {
 	c        codec[float64]
@@ -505,6 +642,44 @@ func (s *sumFloatAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []i
 		return nil, internalf("float sum produces double precision, not %s", dt)
 	}
 	return fixedSel(mem, dt, s.sums, s.seen, gids), nil
+}
+
+func (s *sumFloatAcc) stateFields(prefix string, _ arrow.DataType) []arrow.Field {
+	return []arrow.Field{{Name: prefix, Type: arrow.PrimitiveTypes.Float64, Nullable: true}}
+}
+
+func (s *sumFloatAcc) saveState(mem memory.Allocator, _ arrow.DataType, parts []accPart) ([]arrow.Array, error) {
+	sums, err := gatherState(parts, func(a *sumFloatAcc) []float64 { return a.sums })
+	if err != nil {
+		return nil, err
+	}
+	seen, err := gatherState(parts, func(a *sumFloatAcc) []bool { return a.seen })
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Array{fixedFrom(mem, arrow.PrimitiveTypes.Float64, sums, seen)}, nil
+}
+
+func (s *sumFloatAcc) loadState(cols []arrow.Array, runs []accRun) error {
+	if err := checkStateCols(cols, s.stateFields("sum", nil)); err != nil {
+		return err
+	}
+	sums := valuesOf[float64](cols[0])
+	valid := validityOf(cols[0], &s.vscratch)
+	for _, r := range runs {
+		a, ok := r.acc.(*sumFloatAcc)
+		if !ok {
+			return internalf("accumulator %T in a restore of %T", r.acc, s)
+		}
+		for i, g := range r.gids {
+			if row := r.lo + i; valid == nil || valid[row] {
+				a.sums[g], a.seen[g] = sums[row], true
+			} else {
+				a.sums[g], a.seen[g] = 0, false
+			}
+		}
+	}
+	return nil
 }
 
 // avgAcc is avg, in float64. Integer inputs are summed exactly in int64
@@ -597,6 +772,67 @@ func (s *avgAcc) buildSel(mem memory.Allocator, dt arrow.DataType, gids []int32)
 	return fixedFrom(mem, dt, vals, valid), nil
 }
 
+// stateFields of avg: over integers the exact int64 sum, the float64 sum
+// it overflowed into and the count; over floats the sum and the count.
+func (s *avgAcc) stateFields(prefix string, _ arrow.DataType) []arrow.Field {
+	var fs []arrow.Field
+	if s.ints {
+		fs = append(fs, arrow.Field{Name: prefix + "_isum", Type: arrow.PrimitiveTypes.Int64})
+	}
+	return append(fs,
+		arrow.Field{Name: prefix + "_fsum", Type: arrow.PrimitiveTypes.Float64},
+		arrow.Field{Name: prefix + "_count", Type: arrow.PrimitiveTypes.Int64})
+}
+
+func (s *avgAcc) saveState(mem memory.Allocator, _ arrow.DataType, parts []accPart) ([]arrow.Array, error) {
+	var out []arrow.Array
+	if s.ints {
+		isum, err := gatherState(parts, func(a *avgAcc) []int64 { return a.isum })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fixedFrom(mem, arrow.PrimitiveTypes.Int64, isum, nil))
+	}
+	fsum, err := gatherState(parts, func(a *avgAcc) []float64 { return a.fsum })
+	if err != nil {
+		releaseArrays(out)
+		return nil, err
+	}
+	counts, err := gatherState(parts, func(a *avgAcc) []int64 { return a.counts })
+	if err != nil {
+		releaseArrays(out)
+		return nil, err
+	}
+	return append(out,
+		fixedFrom(mem, arrow.PrimitiveTypes.Float64, fsum, nil),
+		fixedFrom(mem, arrow.PrimitiveTypes.Int64, counts, nil)), nil
+}
+
+func (s *avgAcc) loadState(cols []arrow.Array, runs []accRun) error {
+	if err := checkStateCols(cols, s.stateFields("avg", nil)); err != nil {
+		return err
+	}
+	var isum []int64
+	if s.ints {
+		isum, cols = valuesOf[int64](cols[0]), cols[1:]
+	}
+	fsum, counts := valuesOf[float64](cols[0]), valuesOf[int64](cols[1])
+	for _, r := range runs {
+		a, ok := r.acc.(*avgAcc)
+		if !ok || a.ints != s.ints {
+			return internalf("accumulator %T in a restore of %T", r.acc, s)
+		}
+		for i, g := range r.gids {
+			row := r.lo + i
+			if isum != nil {
+				a.isum[g] = isum[row]
+			}
+			a.fsum[g], a.counts[g] = fsum[row], counts[row]
+		}
+	}
+	return nil
+}
+
 // minMaxAcc is min or max over any comparable type.
 type minMaxAcc[K any] struct {
 	c        codec[K]
@@ -651,6 +887,58 @@ func (m *minMaxAcc[K]) buildSel(mem memory.Allocator, dt arrow.DataType, gids []
 		vals[i], seen[i] = m.vals[g], m.seen[g]
 	}
 	return m.c.build(mem, dt, vals, seen)
+}
+
+// stateFields of min and max: the value so far, of the result type, NULL
+// while no value was seen.
+func (m *minMaxAcc[K]) stateFields(prefix string, out arrow.DataType) []arrow.Field {
+	return []arrow.Field{{Name: prefix, Type: out, Nullable: true}}
+}
+
+func (m *minMaxAcc[K]) saveState(mem memory.Allocator, out arrow.DataType, parts []accPart) ([]arrow.Array, error) {
+	vals, err := gatherState(parts, func(a *minMaxAcc[K]) []K { return a.vals })
+	if err != nil {
+		return nil, err
+	}
+	seen, err := gatherState(parts, func(a *minMaxAcc[K]) []bool { return a.seen })
+	if err != nil {
+		return nil, err
+	}
+	arr, err := m.c.build(mem, out, vals, seen)
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Array{arr}, nil
+}
+
+func (m *minMaxAcc[K]) loadState(cols []arrow.Array, runs []accRun) error {
+	if len(cols) != 1 {
+		return internalf("min/max state of 1 column, got %d", len(cols))
+	}
+	vals, err := m.c.load(cols[0], &m.scratch)
+	if err != nil {
+		return err
+	}
+	valid := validityOf(cols[0], &m.vscratch)
+	for _, r := range runs {
+		a, ok := r.acc.(*minMaxAcc[K])
+		if !ok {
+			return internalf("accumulator %T in a restore of %T", r.acc, m)
+		}
+		for i, g := range r.gids {
+			var v K
+			row := r.lo + i
+			seen := valid == nil || valid[row]
+			if seen {
+				v = vals[row]
+				if m.c.own != nil {
+					v = m.c.own(v)
+				}
+			}
+			a.vals[g], a.seen[g] = v, seen
+		}
+	}
+	return nil
 }
 
 // fixedSel builds a fixed-width array of type dt holding vals[g] for each

@@ -56,13 +56,14 @@ import (
 //
 // Nothing in the state points into Arrow memory (keys and min/max strings
 // are owned copies), and every part is a flat typed slice indexed by
-// group id, so a snapshot can write each sub-state as Arrow columns: the
-// window bounds, the key columns (hashTable.keyArrays, in group id
-// order), and each accumulator's slices (a later state/restore pair on
-// accumulator). Restoring binds the key columns to a new hashTable and
-// inserts them in order, which hands out the same dense group ids, then
-// loads the accumulator slices; DISTINCT sets restore the same way from
-// their (group id, value) entries.
+// group id, so Snapshot writes the state as Arrow columns, one row per
+// group: the key columns (hashTable keys in group id order, the window
+// bounds repeated), then each accumulator's slices (accumulator.saveState)
+// and each DISTINCT aggregate's values as a list per group. Restore binds
+// the key columns to a new hashTable and inserts them in order, which
+// hands out the same dense group ids, loads the accumulator slices
+// (accumulator.loadState) and inserts the DISTINCT values with their
+// group ids. The layout is described in streamagg_snapshot.go.
 //
 // A StreamAgg is not safe for concurrent use. After an error from Fold
 // (an integer sum overflowing, say) the state may hold part of the
@@ -85,6 +86,8 @@ type StreamAgg struct {
 	wmarkSet bool
 	late     int64
 	groups   int64
+	// stateSchema is the schema of snapshots (StateSchema).
+	stateSchema *arrow.Schema
 
 	global *aggState            // without a window
 	states map[winKey]*aggState // with a window
@@ -111,6 +114,7 @@ type streamAggCall struct {
 	argDT    arrow.DataType
 	outDT    arrow.DataType
 	distinct bool
+	nstate   int // columns of the accumulator's state in a snapshot
 }
 
 // winKey identifies a window: its start and end, in microseconds since
@@ -200,6 +204,7 @@ func NewStreamAgg(env *Env, n *plan.Aggregate) (*StreamAgg, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.stateSchema = s.buildStateSchema(st)
 	if s.win == nil {
 		s.global = st
 		if st.ht == nil {
@@ -491,39 +496,50 @@ func (s *StreamAgg) foldRange(st *aggState, hk, args []arrow.Array, lo, hi, n in
 	} else {
 		clear(gids[lo:hi])
 	}
-	rows := iota32(&s.iota, n)[lo:hi]
+	// The accumulators read all of the argument array they are given (a
+	// string or narrow-integer load, the validity), so a range of a
+	// record of many windows gets a slice of it, not the whole record.
+	whole := lo == 0 && hi == n
+	rows := iota32(&s.iota, m)
 	for i := range s.aggs {
-		acc, dset := st.accs[i], st.dsets[i]
-		if dset == nil {
-			if err := acc.update(gids, args[i], rows); err != nil {
-				return err
-			}
-			continue
+		arg := args[i]
+		if arg != nil && !whole {
+			arg = array.NewSlice(arg, int64(lo), int64(hi))
 		}
-		arg := array.NewSlice(args[i], int64(lo), int64(hi))
-		err := dset.bind([]arrow.Array{arg}, gids[lo:hi], m)
-		if err == nil {
-			s.dents = growTo(s.dents[:0], m)
-			s.dnew = growTo(s.dnew[:0], m)
-			dset.findOrInsertAll(s.dents[:m], s.dnew[:m], true)
+		err := s.foldAgg(st.accs[i], st.dsets[i], gids[lo:hi], arg, rows)
+		if arg != nil && !whole {
+			arg.Release()
 		}
-		arg.Release()
 		if err != nil {
-			return err
-		}
-		sel := s.sel[:0]
-		for j, isNew := range s.dnew[:m] {
-			if isNew {
-				sel = append(sel, int32(lo+j))
-			}
-		}
-		s.sel = sel
-		if err := acc.update(gids, args[i], sel); err != nil {
 			return err
 		}
 	}
 	st.markChanged(s, gids[lo:hi])
 	return nil
+}
+
+// foldAgg folds the m = len(gids) rows of arg (nil for count(*)) into
+// groups gids of acc; with a DISTINCT value set dset, only the values new
+// to their group. rows is 0, 1, ..., m-1.
+func (s *StreamAgg) foldAgg(acc accumulator, dset *hashTable, gids []int32, arg arrow.Array, rows []int32) error {
+	if dset == nil {
+		return acc.update(gids, arg, rows)
+	}
+	m := len(gids)
+	if err := dset.bind([]arrow.Array{arg}, gids, m); err != nil {
+		return err
+	}
+	s.dents = growTo(s.dents[:0], m)
+	s.dnew = growTo(s.dnew[:0], m)
+	dset.findOrInsertAll(s.dents[:m], s.dnew[:m], true)
+	sel := s.sel[:0]
+	for j, isNew := range s.dnew[:m] {
+		if isNew {
+			sel = append(sel, int32(j))
+		}
+	}
+	s.sel = sel
+	return acc.update(gids, arg, sel)
 }
 
 // EmitChanged returns the current values of the groups changed since the

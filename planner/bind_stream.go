@@ -151,7 +151,7 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 			return nil, err
 		}
 	}
-	opts := plan.StreamOptions{Trigger: plan.Trigger{Kind: plan.TriggerInterval, Interval: time.Second}, Sink: plan.SinkTable}
+	opts := plan.StreamOptions{Trigger: plan.Trigger{Kind: plan.TriggerInterval, Interval: time.Second}, Sink: plan.SinkTable, FailOnDataLoss: true}
 	var modeOpt *Option
 	for i, o := range s.Options {
 		switch o.Key {
@@ -184,8 +184,17 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 			default:
 				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"output_mode\": %q (want 'append' or 'update')", o.Value)
 			}
+		case "fail_on_data_loss":
+			switch strings.ToLower(o.Value) {
+			case "true", "on", "yes", "1":
+				opts.FailOnDataLoss = true
+			case "false", "off", "no", "0":
+				opts.FailOnDataLoss = false
+			default:
+				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"fail_on_data_loss\": %q (want true or false)", o.Value)
+			}
 		default:
-			return nil, optErr(sqlerr.SyntaxError, o, "unrecognized stream option %q (the options are trigger, sink, max_rows_per_batch, output_mode)", o.Key)
+			return nil, optErr(sqlerr.SyntaxError, o, "unrecognized stream option %q (the options are trigger, sink, max_rows_per_batch, output_mode, fail_on_data_loss)", o.Key)
 		}
 	}
 

@@ -29,6 +29,7 @@ var systemTables = map[string][]plan.Column{
 		{Name: "late_rows", Type: sqltypes.Int64},
 		{Name: "state_rows", Type: sqltypes.Int64},
 		{Name: "config_versions", Type: sqltypes.Text},
+		{Name: "skipped_offsets", Type: sqltypes.Text},
 	},
 	"sluice_streams": {
 		{Name: "name", Type: sqltypes.Text},

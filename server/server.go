@@ -42,6 +42,10 @@ type Config struct {
 	// Default "": no metrics listener. (cmd/sluice defaults it to
 	// "127.0.0.1:9187".)
 	MetricsListen string
+	// StreamHook, when set, is called by every stream at named points of
+	// each batch (stream.Config.Hook lists them). Crash tests use it to
+	// kill the server there; nil, the default, calls nothing.
+	StreamHook func(point string)
 }
 
 // Validate fills defaults and checks the configuration.
@@ -91,7 +95,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open catalog in %s: %w", cfg.DataDir, err)
 	}
 	s := &Server{cfg: cfg, cat: cat, served: make(chan error, 1), mem: memory.NewGoAllocator()}
-	s.streams, err = stream.NewManager(stream.Config{Catalog: cat, Dir: cfg.DataDir, Clock: cfg.StreamClock, Mem: s.mem, Logger: cfg.Logger})
+	s.streams, err = stream.NewManager(stream.Config{Catalog: cat, Dir: cfg.DataDir, Clock: cfg.StreamClock, Mem: s.mem, Logger: cfg.Logger, Hook: cfg.StreamHook})
 	if err != nil {
 		_ = cat.Close()
 		return nil, err

@@ -234,14 +234,17 @@ func (s *Server) systemRows(ctx context.Context, name string) [][]any {
 			if p.Watermark != nil {
 				wm = *p.Watermark
 			}
-			var cv any
+			var cv, skipped any
 			if p.ConfigVersions != "" {
 				cv = p.ConfigVersions
+			}
+			if p.Skipped != "" {
+				skipped = p.Skipped
 			}
 			rows = append(rows, []any{p.Stream, p.BatchID, p.StartedAt.UTC().Truncate(time.Microsecond), ms(p.Duration),
 				ms(p.Plan), ms(p.Read), ms(p.Execute), ms(p.Sink), ms(p.Commit),
 				p.InputRows, p.OutputRows, p.InputPerSec, p.ProcessedSec,
-				p.StartOffsets.String(), p.EndOffsets.String(), wm, p.LateRows, p.StateRows, cv})
+				p.StartOffsets.String(), p.EndOffsets.String(), wm, p.LateRows, p.StateRows, cv, skipped})
 		}
 	case "sluice_streams":
 		for _, st := range s.streams.Streams() {

@@ -9,6 +9,15 @@
 // 0.0.4) are served at http://<metrics-listen>/metrics; "off" turns that
 // listener off. SIGTERM or SIGINT stops accepting connections, lets
 // in-flight statements finish, flushes the catalog and exits 0.
+//
+// Test-only knob: SLUICE_CRASH_AT makes the server kill itself with
+// SIGKILL at named points of its streams' batches, for crash tests. It is
+// a comma-separated list of point:probability ("sunk:0.05,snapshot:0.3");
+// each time a stream reaches a listed point the server dies there with
+// that probability. The points are those of stream.Config.Hook: planned,
+// sunk, committed, snapshot. SLUICE_CRASH_SEED (an integer) seeds the
+// draws; unset, they are seeded from the clock. The server writes a line
+// naming the point to stderr before it dies. Unset, nothing is hooked.
 package main
 
 import (
@@ -18,8 +27,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -67,13 +81,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bad --log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	hook, err := crashHook(os.Getenv("SLUICE_CRASH_AT"), os.Getenv("SLUICE_CRASH_SEED"), stderr)
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if *metricsListen == "off" {
 		*metricsListen = "" // the server's "no metrics listener"
 	}
-	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Logger: logger, MetricsListen: *metricsListen})
+	srv, err := server.Start(ctx, server.Config{Listen: *listen, DataDir: *dataDir, Logger: logger, MetricsListen: *metricsListen, StreamHook: hook})
 	if err != nil {
 		return err
 	}
@@ -92,4 +110,60 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "sluice stopped")
 	return nil
+}
+
+// crashPoints are the points stream.Config.Hook names.
+var crashPoints = []string{"planned", "sunk", "committed", "snapshot"}
+
+// crashHook returns the stream hook that SLUICE_CRASH_AT (spec) and
+// SLUICE_CRASH_SEED (seed) ask for, or nil when spec is empty. The hook
+// writes the point to stderr and kills the process with SIGKILL, with
+// the point's probability.
+func crashHook(spec, seed string, stderr io.Writer) (func(point string), error) {
+	if spec == "" {
+		return nil, nil
+	}
+	probs := map[string]float64{}
+	for _, item := range strings.Split(spec, ",") {
+		point, p, ok := strings.Cut(strings.TrimSpace(item), ":")
+		if !ok {
+			return nil, fmt.Errorf("bad SLUICE_CRASH_AT item %q: want point:probability", item)
+		}
+		if !slices.Contains(crashPoints, point) {
+			return nil, fmt.Errorf("bad SLUICE_CRASH_AT item %q: unknown point %q (want one of %s)", item, point, strings.Join(crashPoints, ", "))
+		}
+		prob, err := strconv.ParseFloat(p, 64)
+		if err != nil || prob < 0 || prob > 1 {
+			return nil, fmt.Errorf("bad SLUICE_CRASH_AT item %q: the probability must be a number from 0 to 1", item)
+		}
+		probs[point] = prob
+	}
+	s := uint64(time.Now().UnixNano())
+	if seed != "" {
+		n, err := strconv.ParseInt(seed, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad SLUICE_CRASH_SEED %q: %w", seed, err)
+		}
+		s = uint64(n)
+	}
+	var mu sync.Mutex // streams call the hook from their own goroutines
+	rng := rand.New(rand.NewPCG(s, 0))
+	return func(point string) {
+		prob, ok := probs[point]
+		if !ok {
+			return
+		}
+		mu.Lock()
+		hit := rng.Float64() < prob
+		mu.Unlock()
+		if !hit {
+			return
+		}
+		fmt.Fprintf(stderr, "sluice: SLUICE_CRASH_AT: killing the server at %q\n", point)
+		if err := syscall.Kill(os.Getpid(), syscall.SIGKILL); err != nil {
+			fmt.Fprintf(stderr, "sluice: SLUICE_CRASH_AT: kill: %v\n", err)
+			os.Exit(2)
+		}
+		select {} // SIGKILL is on its way: go no further
+	}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/checkpoint"
 	"github.com/sluice-sql/sluice/planner/plan"
 )
 
@@ -179,6 +180,9 @@ func (m *Manager) DropStream(ctx context.Context, name string, ifExists bool) er
 		err = derr
 	}
 	s.closeState()
+	if rerr := checkpoint.Remove(m.checkpointDir(name)); rerr != nil && err == nil {
+		err = rerr
+	}
 	return err
 }
 

@@ -53,6 +53,9 @@ type Config struct {
 	// SubscriberBuffer bounds the records a subscriber may fall behind
 	// before it is cut off. Default 256.
 	SubscriberBuffer int
+	// CheckpointEvery is how many batches an aggregate runs between state
+	// snapshots (recovery replays the batches after the newest). Default 10.
+	CheckpointEvery int
 	// Hook, when set, is called by every stream's loop at named points of
 	// a batch: "planned" (its plan is in the checkpoint, nothing read
 	// yet), "sunk" (the sink has the batch, the commit is not written),
@@ -99,6 +102,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	if cfg.ProgressRows <= 0 {
 		cfg.ProgressRows = 100
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = 10
 	}
 	if cfg.SubscriberBuffer <= 0 {
 		cfg.SubscriberBuffer = 256

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
+	"github.com/sluice-sql/sluice/checkpoint"
 	"github.com/sluice-sql/sluice/planner/plan"
 )
 
@@ -57,6 +59,13 @@ func (m *Manager) ReplaceStream(ctx context.Context, spec Spec) error {
 	if s.state != nil {
 		s.state.Close()
 		s.state, old.state = old.state, nil
+	}
+	// The checkpoint goes on, under the new query's fingerprint.
+	s.ckpt, old.ckpt = old.ckpt, nil
+	s.sinceSnapshot, s.pending = old.sinceSnapshot, old.pending
+	if err := s.ckpt.WriteMeta(ctx, checkpoint.Meta{Fingerprint: fingerprint(spec), Query: spec.SQL, CreatedAt: time.Now().UTC()}); err != nil {
+		s.closeState()
+		return err
 	}
 	keepSink := sameSink(old.spec, spec)
 	if !keepSink && old.spec.Options.Sink == plan.SinkLog {

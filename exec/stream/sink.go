@@ -38,7 +38,7 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 				return fmt.Errorf("reset the sink table of stream %q: %w", name, err)
 			}
 		}
-		s.sink = &tableSink{cat: cat, name: name, key: s.spec.Key}
+		s.sink = &tableSink{cat: cat, name: name, stream: name, key: s.spec.Key}
 	case plan.SinkLog:
 		def := catalog.SourceDef{Name: name, Columns: outputColumns(s.spec.Query), Connector: "log", Options: map[string]string{}}
 		// Rows keep their event time down a pipeline when the stream
@@ -73,10 +73,11 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 }
 
 // replaysFromStart reports whether a restored stream reads its source
-// from the start again: it keeps no offsets across restarts yet, so one
-// with start_offset 'earliest' recomputes its output.
+// from the start again: one whose checkpoint has no batch (a crash before
+// its first plan) and that starts at the earliest offset recomputes its
+// output, so its sink starts empty.
 func (s *Stream) replaysFromStart() bool {
-	return !startsAtLatest(s.src.def)
+	return !s.hasCheckpoint() && !startsAtLatest(s.src.def)
 }
 
 func removeDir(dir string) error {
@@ -111,12 +112,13 @@ func (s *Stream) dropSinkLocked(ctx context.Context) error {
 
 // tableSink writes a table: appends, or upserts by key.
 type tableSink struct {
-	cat  *catalog.Catalog
-	name string
-	key  []int // nil: append
+	cat    *catalog.Catalog
+	name   string
+	stream string
+	key    []int // nil: append
 }
 
-func (t *tableSink) write(ctx context.Context, _ int64, recs []arrow.Record) error {
+func (t *tableSink) write(ctx context.Context, batch int64, recs []arrow.Record) error {
 	rows := 0
 	for _, r := range recs {
 		rows += int(r.NumRows())
@@ -129,6 +131,9 @@ func (t *tableSink) write(ctx context.Context, _ int64, recs []arrow.Record) err
 		return err
 	}
 	_, err = tbl.Write(ctx, func(cur *catalog.Snapshot, w *catalog.Writer) error {
+		// The batch id goes in the same atomic write as its rows: after
+		// a crash, recovery sees whether the table has the batch.
+		w.SetMark(sinkMark(t.stream), batch)
 		keyVals := make([]any, len(t.key))
 		for _, r := range recs {
 			cols := r.Columns()
@@ -166,7 +171,7 @@ type logSink struct {
 	notify func() // tells the streams reading the log
 }
 
-func (l *logSink) write(ctx context.Context, _ int64, recs []arrow.Record) error {
+func (l *logSink) write(ctx context.Context, batch int64, recs []arrow.Record) error {
 	rows := int64(0)
 	for _, r := range recs {
 		rows += r.NumRows()
@@ -174,7 +179,9 @@ func (l *logSink) write(ctx context.Context, _ int64, recs []arrow.Record) error
 	if rows == 0 {
 		return nil
 	}
-	if _, err := l.log.AppendRecords(ctx, recs); err != nil {
+	// Tagged with the batch id: after a crash, recovery sees whether the
+	// log has the batch.
+	if _, err := l.log.AppendRecordsTagged(ctx, recs, batch); err != nil {
 		return err
 	}
 	l.notify()

@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
+	"github.com/sluice-sql/sluice/checkpoint"
 	"github.com/sluice-sql/sluice/exec"
 	"github.com/sluice-sql/sluice/exec/source"
 	"github.com/sluice-sql/sluice/planner/plan"
@@ -95,6 +96,13 @@ type Stream struct {
 	// loop last read them at. WaitIdle treats a stream whose loop has not
 	// read the latest change yet as busy.
 	ctl, seenCtl uint64
+	// ckpt is the stream's checkpoint directory.
+	ckpt *checkpoint.Dir
+	// pending is a plan recovered from the checkpoint that did not
+	// commit: the next batch runs it again. Only the loop uses it.
+	pending *batchPlan
+	// sinceSnapshot counts commits since the last state snapshot (loop).
+	sinceSnapshot int
 	// tainted is set while a batch's rows are in the aggregate state but
 	// the batch has not committed: if it fails, running it again over
 	// that state would count its rows twice.
@@ -128,6 +136,9 @@ type Progress struct {
 	StateRows    int64
 	// ConfigVersions names the table versions the batch read ("t=3").
 	ConfigVersions string
+	// Skipped names offsets retention deleted before the stream read
+	// them, skipped with fail_on_data_loss = false: "0:[10,25)".
+	Skipped string
 }
 
 // Status is a stream's state, as SHOW STREAMS shows it.
@@ -167,9 +178,24 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 	if err != nil {
 		return err
 	}
+	if err := s.openCheckpoint(ctx, restore); err != nil {
+		s.closeState()
+		return err
+	}
 	if err := s.openSink(ctx, restore); err != nil {
 		s.closeState()
 		return err
+	}
+	if restore && s.hasCheckpoint() {
+		if err := s.recover(ctx); err != nil {
+			// Shown in SHOW STREAMS as failed, with the reason; it cannot
+			// be resumed (its state is not what the checkpoint says).
+			s.m.cfg.Logger.Error("stream recovery failed", "stream", spec.Name, "err", err)
+			s.status, s.lastErr, s.tainted = StatusFailed, err, true
+			close(s.done)
+			m.streams[spec.Name] = s
+			return nil
+		}
 	}
 	if !restore {
 		if err := m.cfg.Catalog.PutObject(ctx, catalog.Object{Kind: "stream", Name: spec.Name, SQL: spec.SQL, Paused: spec.Paused}); err != nil {
@@ -215,6 +241,10 @@ func newStream(m *Manager, spec Spec, src *sourceEntry) (*Stream, error) {
 
 func (s *Stream) closeState() {
 	s.lookups.Close()
+	if s.ckpt != nil {
+		_ = s.ckpt.Close()
+		s.ckpt = nil
+	}
 	if s.state != nil {
 		s.state.Close()
 		s.state = nil
@@ -480,85 +510,69 @@ func startsAtLatest(def catalog.SourceDef) bool {
 }
 
 // runBatch runs one micro-batch; ran is false when there was no new
-// input (no batch is recorded then).
+// input (no batch is recorded then). A plan recovered from the
+// checkpoint (pending) runs first, with its own offsets and versions.
 func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.Offsets) (ran bool, err error) {
 	clock := s.m.cfg.Clock
 	mem := s.m.cfg.Mem
 	p := Progress{Stream: s.spec.Name, StartedAt: clock.Now()}
 	t0 := time.Now()
 
-	// Plan: the offsets and the config-table versions.
-	latest, err := s.src.src.Latest(ctx)
-	if err != nil {
+	// Plan: the offsets and the config-table versions, in the checkpoint
+	// before anything is read.
+	bp := s.pending
+	var tables pinnedTables
+	var release func()
+	if bp == nil {
+		if bp, err = s.planBatch(ctx, trig, target, &p); err != nil || bp == nil {
+			return false, err
+		}
+		snaps, unpin := s.pinTables()
+		tables, release = pinnedTables{snaps: snaps}, unpin
+		bp.versions = make(map[string]uint64, len(snaps))
+		for name, snap := range snaps {
+			bp.versions[name] = snap.Version()
+		}
+		if err := s.saveTables(ctx, tables); err != nil {
+			release()
+			return false, err
+		}
+		if err := s.ckpt.WritePlan(ctx, bp.toCheckpoint()); err != nil {
+			release()
+			return false, err
+		}
+	} else if tables, release, err = s.tablesFor(ctx, bp); err != nil {
 		return false, err
 	}
-	start, err := s.startOffsets(ctx, latest)
-	if err != nil {
-		return false, err
-	}
-	end := make(source.Offsets, len(latest))
-	rows := int64(0)
-	for part, l := range latest {
-		e := l
-		if target != nil {
-			if t, ok := target[part]; ok && t < e {
-				e = t
-			}
-		}
-		// As Spark's Trigger.Once, trigger once is one batch over
-		// everything: max_rows_per_batch bounds the other triggers.
-		if max := int64(s.spec.Options.MaxRowsPerBatch); max > 0 && trig.Kind != plan.TriggerOnce && e-start[part] > max {
-			e = start[part] + max
-		}
-		if e < start[part] {
-			e = start[part]
-		}
-		end[part] = e
-		rows += e - start[part]
-	}
-	if rows == 0 {
-		return false, nil
-	}
-	pinned, unpin := s.pinTables()
 	// The versions stay retained (sluice_table_versions shows them pinned)
 	// until the batch has committed or failed.
-	defer unpin()
-	p.StartOffsets, p.EndOffsets = start, end
-	p.ConfigVersions = versionsString(pinned)
+	defer release()
+	s.hook("planned")
+	p.StartOffsets, p.EndOffsets = bp.start, bp.end
+	p.ConfigVersions = versionsString(bp.versions)
 	t1 := time.Now()
 
 	// Read.
-	recs, err := s.src.src.Read(ctx, mem, start, end, 1<<14)
+	recs, err := s.src.src.Read(ctx, mem, bp.start, bp.end, 1<<14)
 	if err != nil {
+		if od, ok := s.dataLoss(err); ok {
+			return false, sqlerr.New(sqlerr.Code(err), "stream %q: source %q partition %d no longer has offsets [%d, %d) its batch %d needs (the earliest left is %d)",
+				s.spec.Name, s.spec.Source, od.Partition, od.Start, od.End, bp.id, od.Earliest)
+		}
 		return false, err
 	}
 	defer releaseAll(recs)
 	t2 := time.Now()
 
 	// Execute.
-	s.mu.Lock()
-	wm, hasWM := s.watermark, s.hasWM
-	s.mu.Unlock()
-	maxTS, sawTS := int64(0), false
 	for _, r := range recs {
 		p.InputRows += r.NumRows()
-		if s.eventTime >= 0 {
-			if m, ok := maxTimestamp(r.Column(s.eventTime)); ok && (!sawTS || m > maxTS) {
-				maxTS, sawTS = m, true
-			}
-			if s.dropLate && hasWM {
-				p.LateRows += countBefore(r.Column(s.eventTime), wm)
-			}
+		if s.eventTime >= 0 && s.dropLate && bp.hasWM {
+			p.LateRows += countBefore(r.Column(s.eventTime), bp.wm)
 		}
 	}
-	newWM, newHas := wm, hasWM
-	if sawTS {
-		cand := maxTS - s.src.def.WatermarkDelay.Microseconds()
-		if !newHas || cand > newWM {
-			newWM, newHas = cand, true
-		}
-	}
-	out, err := s.execute(ctx, recs, pinned, wm, hasWM, newWM, newHas)
+	newWM, newHas := s.nextWatermark(recs, bp.wm, bp.hasWM)
+	out, err := s.execute(ctx, recs, tables, bp.wm, bp.hasWM, newWM, newHas)
 	if err != nil {
 		return false, err
 	}
@@ -568,16 +582,28 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	}
 	t3 := time.Now()
 
-	// Sink.
-	s.mu.Lock()
-	batch := s.batchID + 1
-	s.mu.Unlock()
-	if err := s.sink.write(ctx, batch, out); err != nil {
-		return false, fmt.Errorf("sink of batch %d: %w", batch, err)
+	// Sink: the batch and its id, in one write.
+	if err := s.sink.write(ctx, bp.id, out); err != nil {
+		return false, fmt.Errorf("sink of batch %d: %w", bp.id, err)
 	}
+	s.hook("sunk")
 	t4 := time.Now()
 
 	// Commit.
+	if err := s.ckpt.Commit(ctx, bp.id); err != nil {
+		return false, err
+	}
+	s.hook("committed")
+	s.pending = nil
+	s.mu.Lock()
+	s.batchID = bp.id
+	s.offsets = bp.end.Clone()
+	s.tainted = false
+	s.watermark, s.hasWM = newWM, newHas
+	s.mu.Unlock()
+	if err := s.afterCommit(ctx, bp); err != nil {
+		return false, err
+	}
 	if s.state != nil {
 		p.StateRows = s.state.Rows()
 	}
@@ -585,16 +611,12 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 		t := time.UnixMicro(newWM).UTC()
 		p.Watermark = &t
 	}
-	p.BatchID = batch
+	p.BatchID = bp.id
 	s.mu.Lock()
 	prevStart := time.Time{}
 	if n := len(s.progress); n > 0 {
 		prevStart = s.progress[n-1].StartedAt
 	}
-	s.batchID = batch
-	s.offsets = end
-	s.tainted = false
-	s.watermark, s.hasWM = newWM, newHas
 	s.totals.Batches++
 	s.totals.InputRows += p.InputRows
 	s.totals.OutputRows += p.OutputRows
@@ -621,6 +643,89 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	s.signalLocked()
 	s.mu.Unlock()
 	return true, nil
+}
+
+// planBatch works out the next batch's offsets (nil when there are no new
+// rows) and the watermark in effect. Offsets retention has deleted are a
+// data-loss error naming them, or, with fail_on_data_loss = false, are
+// skipped (recorded in p.Skipped).
+func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source.Offsets, p *Progress) (*batchPlan, error) {
+	latest, err := s.src.src.Latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start, err := s.startOffsets(ctx, latest)
+	if err != nil {
+		return nil, err
+	}
+	earliest, err := s.src.src.Earliest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for part, st := range start {
+		e, ok := earliest[part]
+		if !ok || st >= e {
+			continue
+		}
+		if s.spec.Options.FailOnDataLoss {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue,
+				"stream %q: source %q partition %d no longer has offsets [%d, %d): retention deleted them before the stream read them (set fail_on_data_loss = false to skip to the earliest offset)",
+				s.spec.Name, s.spec.Source, part, st, e)
+		}
+		if p.Skipped != "" {
+			p.Skipped += " "
+		}
+		p.Skipped += fmt.Sprintf("%d:[%d,%d)", part, st, e)
+		start[part] = e
+	}
+	end := make(source.Offsets, len(latest))
+	rows := int64(0)
+	for part, l := range latest {
+		e := l
+		if target != nil {
+			if t, ok := target[part]; ok && t < e {
+				e = t
+			}
+		}
+		// As Spark's Trigger.Once, trigger once is one batch over
+		// everything: max_rows_per_batch bounds the other triggers.
+		if max := int64(s.spec.Options.MaxRowsPerBatch); max > 0 && trig.Kind != plan.TriggerOnce && e-start[part] > max {
+			e = start[part] + max
+		}
+		if e < start[part] {
+			e = start[part]
+		}
+		end[part] = e
+		rows += e - start[part]
+	}
+	if rows == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	bp := &batchPlan{id: s.batchID + 1, start: start, end: end, wm: s.watermark, hasWM: s.hasWM, planned: time.Now().UTC()}
+	s.mu.Unlock()
+	return bp, nil
+}
+
+// nextWatermark is the watermark after a batch: the largest event time
+// seen minus the delay, never going back.
+func (s *Stream) nextWatermark(recs []arrow.Record, wm int64, has bool) (int64, bool) {
+	if s.eventTime < 0 {
+		return wm, has
+	}
+	maxTS, saw := int64(0), false
+	for _, r := range recs {
+		if m, ok := maxTimestamp(r.Column(s.eventTime)); ok && (!saw || m > maxTS) {
+			maxTS, saw = m, true
+		}
+	}
+	if saw {
+		cand := maxTS - s.src.def.WatermarkDelay.Microseconds()
+		if !has || cand > wm {
+			return cand, true
+		}
+	}
+	return wm, has
 }
 
 // pinTables pins the current version of every table the plan reads; the
@@ -654,7 +759,7 @@ func (s *Stream) pinTables() (pinned map[string]*catalog.Snapshot, unpin func())
 
 // execute runs the batch's records through the plan and returns the
 // output records (owned by the caller).
-func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[string]*catalog.Snapshot, wm int64, hasWM bool, newWM int64, newHas bool) ([]arrow.Record, error) {
+func (s *Stream) execute(ctx context.Context, recs []arrow.Record, tables pinnedTables, wm int64, hasWM bool, newWM int64, newHas bool) ([]arrow.Record, error) {
 	mem := s.m.cfg.Mem
 	srcCols := make([]plan.Column, len(s.src.def.Columns))
 	for i, c := range s.src.def.Columns {
@@ -664,8 +769,17 @@ func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[st
 	if s.dropLate && hasWM {
 		pre = dropLateRows(pre, s.spec.Source, s.eventTime, srcCols, wm)
 	}
-	env := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: pinned, Lookups: s.lookups,
+	env := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: tables.snaps, Lookups: s.lookups,
 		Inputs: map[string]exec.Operator{s.spec.Source: exec.NewRecordsOperator(exec.SchemaOf(srcCols), recs)}}
+	if len(tables.copies) > 0 {
+		// Table versions the catalog no longer has are read from their
+		// checkpoint copies.
+		pre = readCopies(pre, tables.copies)
+		env.InputRecords = map[string][]arrow.Record{}
+		for name, c := range tables.copies {
+			env.InputRecords[copyInput(name)] = c.recs
+		}
+	}
 	preOut, err := drain(ctx, env, pre)
 	if err != nil {
 		return nil, err
@@ -700,9 +814,41 @@ func (s *Stream) execute(ctx context.Context, recs []arrow.Record, pinned map[st
 			return nil, err
 		}
 	}
-	postEnv := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: pinned,
+	postEnv := &exec.Env{Mem: mem, Catalog: s.m.cfg.Catalog, Pinned: tables.snaps,
 		Inputs: map[string]exec.Operator{aggInput: exec.NewRecordsOperator(s.state.Schema(), emitted)}}
 	return drain(ctx, postEnv, s.post)
+}
+
+// copyInput names the plan.Input that reads a table's checkpoint copy.
+func copyInput(table string) string { return "$table:" + table }
+
+// readCopies replaces the scans of the copied tables by inputs reading the
+// copies.
+func readCopies(n plan.Node, copies map[string]tableCopy) plan.Node {
+	switch x := n.(type) {
+	case *plan.Scan:
+		if _, ok := copies[x.Table]; ok {
+			return &plan.Input{Source: copyInput(x.Table), Cols: x.Cols}
+		}
+		return x
+	case *plan.Project:
+		c := *x
+		c.Input = readCopies(x.Input, copies)
+		return &c
+	case *plan.Filter:
+		c := *x
+		c.Input = readCopies(x.Input, copies)
+		return &c
+	case *plan.Window:
+		c := *x
+		c.Input = readCopies(x.Input, copies)
+		return &c
+	case *plan.Join:
+		c := *x
+		c.Left, c.Right = readCopies(x.Left, copies), readCopies(x.Right, copies)
+		return &c
+	}
+	return n
 }
 
 // dropLateRows puts a filter keeping rows at or after the watermark over
@@ -819,12 +965,9 @@ func countBefore(a arrow.Array, wm int64) int64 {
 }
 
 // versionsString prints pinned table versions, sorted: "page_rules=3".
-func versionsString(pinned map[string]*catalog.Snapshot) string {
-	if len(pinned) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(pinned))
-	for n := range pinned {
+func versionsString(versions map[string]uint64) string {
+	names := make([]string, 0, len(versions))
+	for n := range versions {
 		names = append(names, n)
 	}
 	sortStrings(names)
@@ -833,7 +976,7 @@ func versionsString(pinned map[string]*catalog.Snapshot) string {
 		if i > 0 {
 			out += " "
 		}
-		out += fmt.Sprintf("%s=%d", n, pinned[n].Version())
+		out += fmt.Sprintf("%s=%d", n, versions[n])
 	}
 	return out
 }

@@ -91,6 +91,10 @@ type StreamOptions struct {
 	Sink            SinkKind
 	MaxRowsPerBatch int
 	OutputMode      OutputMode
+	// FailOnDataLoss (default true) fails the stream when retention has
+	// deleted offsets it has not read; false skips to the earliest offset
+	// and records the gap in sluice_progress.
+	FailOnDataLoss bool
 }
 
 // CreateSource creates a source. SQL is the statement's text, kept so the
