@@ -24,7 +24,11 @@
 //     assignment, TUMBLE and HOP (window.go).
 //   - streamagg.go: StreamAgg, the aggregate state a stream keeps across
 //     micro-batches (one sub-state per window, dropped whole when the
-//     watermark finalises the window; changed groups emitted per batch).
+//     watermark finalises the window; changed groups emitted per batch);
+//     streamagg_snapshot.go: its state as Arrow records and back, for
+//     checkpoints.
+//   - lookup.go: LookupCache, a stream's lookup-join build sides kept per
+//     table version.
 //   - records.go: NewRecordsOperator, the leaf that feeds a batch's
 //     records to a plan (Env.Inputs). Package stream runs streams on these.
 //   - build.go: Build, one type switch from plan node to operator.

@@ -278,7 +278,9 @@ func (s *StreamAgg) Schema() *arrow.Schema { return s.schema }
 func (s *StreamAgg) Rows() int64 { return s.groups }
 
 // LateRows returns the number of rows Fold dropped because their window
-// had already been finalised.
+// had already been finalised. It is a progress counter of this
+// StreamAgg, not state: Snapshot does not save it and Restore leaves it
+// as it is.
 func (s *StreamAgg) LateRows() int64 { return s.late }
 
 // Fold adds the rows of rec (columns n.Input.Columns()) to their groups

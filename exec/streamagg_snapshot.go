@@ -45,15 +45,16 @@ import (
 //	                order of first appearance
 //
 // The schema's metadata holds "sluice.state", the format version. A
-// snapshot's schema (the one Snapshot returns) adds "sluice.groups", the
-// number of rows of all its records, so that a missing record is noticed,
-// and, once Finalize has been called, "sluice.watermark", the highest
-// watermark Finalize was given (µs since the epoch): rows of windows that
-// end by it are late, also after a restore. arrow.Schema.Equal ignores
-// schema metadata, so the records and the snapshot schema compare equal
-// to StateSchema; whoever stores a snapshot (as Arrow IPC, say) must
-// store the schema Snapshot returns, not StateSchema, to keep the
-// watermark.
+// snapshot's schema (the one Snapshot returns) adds "sluice.state.groups",
+// the number of rows of all its records, so that a missing record is
+// noticed, and, once Finalize has been called, "sluice.state.finalized",
+// the highest watermark Finalize was given (µs since the epoch): rows of
+// windows that end by it are late, also after a restore. (The keys are
+// apart from the stream's own "sluice.watermark", which package stream
+// adds to the same schema.) arrow.Schema.Equal ignores schema metadata,
+// so the records and the snapshot schema compare equal to StateSchema;
+// whoever stores a snapshot (as Arrow IPC, say) must store the schema
+// Snapshot returns, not StateSchema, and keep its metadata keys.
 //
 // Not state: the changed flags (a restored state has nothing changed,
 // not even the global group of an aggregate without GROUP BY), the
@@ -72,8 +73,8 @@ const (
 	// of its schema; a different format is refused.
 	stateFormatKey    = "sluice.state"
 	stateFormat       = "stream aggregate 1"
-	stateGroupsKey    = "sluice.groups"
-	stateWatermarkKey = "sluice.watermark"
+	stateGroupsKey    = "sluice.state.groups"
+	stateWatermarkKey = "sluice.state.finalized"
 	// snapshotRows bounds the rows of a snapshot record.
 	snapshotRows = maxBatchRows
 )

@@ -52,14 +52,22 @@ type harness struct {
 // newHarness starts a manager; tweak may change its Config first.
 func newHarness(t *testing.T, tweak ...func(*Config)) *harness {
 	t.Helper()
+	return newHarnessAt(t, t.TempDir(), t.TempDir(), tweak...)
+}
+
+// newHarnessAt is newHarness over an existing catalog directory and data
+// directory (Config.Dir): a crash image, for instance. It restores nothing
+// (see harness.restore).
+func newHarnessAt(t *testing.T, catDir, dataDir string, tweak ...func(*Config)) *harness {
+	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), mem: memory.NewCheckedAllocator(memory.NewGoAllocator()),
 		clock: NewManualClock(epoch), parser: planner.NewParser()}
-	cat, err := catalog.OpenWithOptions(h.ctx, t.TempDir(), catalog.Options{NoAutoCheckpoint: true})
+	cat, err := catalog.OpenWithOptions(h.ctx, catDir, catalog.Options{NoAutoCheckpoint: true})
 	if err != nil {
 		t.Fatalf("open catalog: %v", err)
 	}
 	h.cat = cat
-	cfg := Config{Catalog: cat, Dir: t.TempDir(), Clock: h.clock, Mem: h.mem,
+	cfg := Config{Catalog: cat, Dir: dataDir, Clock: h.clock, Mem: h.mem,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, f := range tweak {
 		f(&cfg)
