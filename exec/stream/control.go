@@ -272,7 +272,7 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 			default:
 			}
 			// A loop that has not read the latest ALTER, PAUSE or
-			// RESUME yet is about to act on it.
+			// RESUME, or news of rows, yet is about to act on it.
 			if !ended && (!s.idle || s.seenCtl != s.ctl) {
 				busy, ch, done = s, s.changed, s.done
 			}

@@ -67,33 +67,27 @@ func fingerprint(spec Spec) string {
 }
 
 // openCheckpoint opens (restore) or creates afresh the stream's
-// checkpoint directory.
-func (s *Stream) openCheckpoint(ctx context.Context, restore bool) error {
+// checkpoint directory. A restored checkpoint written for another query
+// is kept open and untouched, and returned as mismatch: the stream is
+// then shown failed with it (CreateStream), so that DROP STREAM can
+// remove it, and its sink is kept as it is.
+func (s *Stream) openCheckpoint(ctx context.Context, restore bool) (mismatch, err error) {
 	path := s.m.checkpointDir(s.spec.Name)
 	if !restore {
 		if err := checkpoint.Remove(path); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	d, err := checkpoint.Open(ctx, path)
 	if err != nil {
-		return fmt.Errorf("stream %q: checkpoint: %w", s.spec.Name, err)
+		return nil, fmt.Errorf("stream %q: checkpoint: %w", s.spec.Name, err)
 	}
 	s.ckpt = d
 	if meta, ok := d.Meta(); ok && meta.Fingerprint != fingerprint(s.spec) {
-		return s.failRecovery(sqlerr.New(sqlerr.ObjectNotInPrerequisiteState,
-			"stream %q: its checkpoint was written for another query; DROP STREAM and CREATE STREAM to start it over", s.spec.Name))
+		return sqlerr.New(sqlerr.ObjectNotInPrerequisiteState,
+			"stream %q: its checkpoint was written for another query; DROP STREAM and CREATE STREAM to start it over", s.spec.Name), nil
 	}
-	return d.WriteMeta(ctx, checkpoint.Meta{Fingerprint: fingerprint(s.spec), Query: s.spec.SQL, CreatedAt: time.Now().UTC()})
-}
-
-// failRecovery closes the checkpoint and returns err.
-func (s *Stream) failRecovery(err error) error {
-	if s.ckpt != nil {
-		_ = s.ckpt.Close()
-		s.ckpt = nil
-	}
-	return err
+	return nil, d.WriteMeta(ctx, checkpoint.Meta{Fingerprint: fingerprint(s.spec), Query: s.spec.SQL, CreatedAt: time.Now().UTC()})
 }
 
 // hasCheckpoint reports whether a restored stream found batches in its

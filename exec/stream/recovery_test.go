@@ -237,6 +237,37 @@ func (h *harness) checkpointFile(stream, file string) string {
 	return filepath.Join(h.m.checkpointDir(stream), file)
 }
 
+// sinkRows returns the rows of a stream's sink, a table or a log, printed
+// (fmtRow) and sorted.
+func (h *harness) sinkRows(stream string) []string {
+	h.t.Helper()
+	h.m.mu.Lock()
+	e, ok := h.m.sources[stream]
+	h.m.mu.Unlock()
+	if !ok || e.owner != stream {
+		return h.tableRows(stream)
+	}
+	earliest, err := e.src.Earliest(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	latest, err := e.src.Latest(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	recs, err := e.src.Read(h.ctx, h.mem, earliest, latest, 1<<14)
+	if err != nil {
+		h.t.Fatalf("read the log sink of %s: %v", stream, err)
+	}
+	defer releaseAll(recs)
+	var out []string
+	for _, r := range recs {
+		out = append(out, recordRows(r)...)
+	}
+	sortStrings(out)
+	return out
+}
+
 // --- Exactly-once table sinks at every crash point ------------------------
 
 // evSource and evRows are the input of the exactly-once tests: twelve
@@ -267,7 +298,7 @@ func drainedRun(t *testing.T, stream string) ([]string, []Progress) {
 	h.appendRows("ev", evRows()...)
 	h.mustExec(stream)
 	h.waitFinished("s")
-	rows, prog := h.tableRows("s"), h.progress("s")
+	rows, prog := h.sinkRows("s"), h.progress("s")
 	h.finish()
 	return rows, prog
 }
@@ -281,6 +312,9 @@ func TestATableSinkHoldsEveryBatchExactlyOnceWhereverTheCrashCame(t *testing.T) 
 		{"a windowed aggregate in append mode", `CREATE STREAM s WITH (trigger = 'available_now', max_rows_per_batch = 2, output_mode = 'append') AS
 			SELECT TUMBLE_START(ts, INTERVAL '1 minute') AS minute, count(*) AS c, sum(n) AS total
 			FROM ev GROUP BY TUMBLE(ts, INTERVAL '1 minute')`},
+		// Not a table sink: a log sink's frames carry the batch id.
+		{"a stateless stream with a log sink", `CREATE STREAM s WITH (trigger = 'available_now', max_rows_per_batch = 2, sink = 'log') AS
+			SELECT n, k FROM ev WHERE n % 4 < 2`},
 	}
 	// Batch 0 crashes before anything is committed; batch 1 before the
 	// first snapshot (a replay from the start); batch 3 after the snapshot
@@ -314,7 +348,7 @@ func TestATableSinkHoldsEveryBatchExactlyOnceWhereverTheCrashCame(t *testing.T) 
 					if st.LastBatch != 5 {
 						t.Errorf("last batch %d, want 5", st.LastBatch)
 					}
-					equal(t, "the sink table", r.tableRows("s"), want)
+					equal(t, "the sink", r.sinkRows("s"), want)
 
 					// The restarted stream runs the crashed batch again
 					// unless it committed, or the sink has it (then
@@ -539,6 +573,68 @@ func TestRecoveryReplaysFromTheNewestValidStateSnapshot(t *testing.T) {
 	})
 }
 
+// tearLast cuts the last bytes off a file: a record whose append the
+// crash interrupted.
+func tearLast(t *testing.T, path string) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, info.Size()-3); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestATornLastRecordOfACheckpointLogIsDiscardedAndTheBatchRecovered(t *testing.T) {
+	const stream = `CREATE STREAM s WITH (trigger = 'available_now', max_rows_per_batch = 3) AS
+		SELECT k, count(*) AS c, sum(n) AS total FROM kv GROUP BY k`
+	input := func(h *harness) {
+		for i := range int64(6) {
+			h.appendRows("kv", kvBatch(i)...)
+		}
+	}
+	h := newHarness(t, everyTwo)
+	h.mustExec(kvSource)
+	input(h)
+	h.mustExec(stream)
+	h.waitFinished("s")
+	want := h.tableRows("s")
+	h.finish()
+
+	for _, tc := range []struct {
+		name, point, log string
+		// first is the first batch the restarted stream runs: a torn
+		// plan is planned again; a torn commit of a batch the sink has
+		// is committed by recovery.
+		first int64
+	}{
+		{name: "a torn plan is planned again", point: "planned", log: "offsets.log", first: 4},
+		{name: "a torn commit of a batch the sink has is committed again", point: "committed", log: "commits.log", first: 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCrash(tc.point, 4)
+			h := newHarness(t, everyTwo, c.config)
+			h.mustExec(kvSource)
+			input(h)
+			h.mustExec(stream)
+			catDir, dataDir := h.crashImage(c)
+
+			r := newHarnessAt(t, catDir, dataDir, everyTwo)
+			tearLast(t, r.checkpointFile("s", tc.log))
+			r.restore()
+			st := r.waitFinished("s")
+			if st.LastBatch != 5 {
+				t.Errorf("last batch %d, want 5", st.LastBatch)
+			}
+			equal(t, "the totals", r.tableRows("s"), want)
+			if p := r.progress("s"); len(p) == 0 || p[0].BatchID != tc.first || p[0].StartOffsets[0] != 3*tc.first {
+				t.Errorf("the first batch after the restart: %+v, want batch %d from offset %d", p, tc.first, 3*tc.first)
+			}
+		})
+	}
+}
+
 // --- Data-loss guard ------------------------------------------------------
 
 // retainedSource keeps ten rows, one append per segment.
@@ -661,6 +757,8 @@ func TestABatchRunAgainAfterACrashWhoseOffsetsRetentionDeletedFailsOrSkipsTheGap
 			}
 			// Batch 1 keeps its plan (the checkpoint has it) but finds
 			// its rows gone; batch 2 reads from the earliest offset.
+			r.waitBatch("s", 1)
+			r.advance(time.Second)
 			r.waitBatch("s", 2)
 			var got []string
 			for _, p := range r.progress("s") {
@@ -723,6 +821,12 @@ func TestAStreamRestoredOverTheCheckpointOfAnotherQueryShowsItFailed(t *testing.
 	wantCode(t, r.exec(`RESUME STREAM s`), sqlerr.ObjectNotInPrerequisiteState)
 	r.waitIdle()
 	equal(t, "the sink table after RESUME", r.tableRows("s"), []string{"a | 2", "b | 1"})
+	// Nor can a replacement take the checkpoint over.
+	st2, err := r.bind(`CREATE OR REPLACE STREAM s WITH (trigger = '1s') AS SELECT k, count(*) AS c FROM kv WHERE n > 1 GROUP BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, r.m.ReplaceStream(r.ctx, specOf(st2.(*plan.CreateStream))), sqlerr.ObjectNotInPrerequisiteState)
 	r.mustExec(`DROP STREAM s`)
 	if _, err := os.Stat(r.m.checkpointDir("s")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the checkpoint directory is left after DROP STREAM: %v", err)
@@ -808,4 +912,43 @@ func offsetsEqual(a, b map[int32]int64) bool {
 		}
 	}
 	return true
+}
+
+func TestCreateOrReplaceOfAStreamWhoseStateHoldsAFailedBatchIsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.mustExec(kvSource)
+	h.appendRows("kv", kvBatch(0)...)
+	h.mustExec(`CREATE STREAM s WITH (trigger = '1s') AS SELECT k, count(*) AS c FROM kv GROUP BY k`)
+	h.waitBatch("s", 0)
+	def := mustTable(t, h, "s").Def()
+
+	// Batch 1 folds its rows into the state, then its sink fails.
+	if err := h.cat.DropTable(h.ctx, "s", false); err != nil {
+		t.Fatal(err)
+	}
+	h.appendRows("kv", kvBatch(1)...)
+	h.advance(time.Second)
+	h.waitStatus("s", StatusFailed)
+	if err := h.cat.CreateTable(h.ctx, def, false); err != nil {
+		t.Fatal(err)
+	}
+
+	// A compatible replacement would take over that state and run batch
+	// 1 again over it, counting its rows twice (a | 4, b | 2).
+	st, err := h.bind(`CREATE OR REPLACE STREAM s WITH (trigger = '1s') AS SELECT k, count(*) AS c FROM kv WHERE n >= 0 GROUP BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, h.m.ReplaceStream(h.ctx, specOf(st.(*plan.CreateStream))), sqlerr.ObjectNotInPrerequisiteState)
+	h.advance(time.Second)
+	h.waitIdle()
+	if st := h.status("s"); st.Status != StatusFailed || st.LastBatch != 0 {
+		t.Errorf("after the refused replacement: %s at batch %d, want failed at 0", st.Status, st.LastBatch)
+	}
+	if got := h.tableRows("s"); len(got) != 0 {
+		t.Errorf("the table got %v, want nothing", got)
+	}
+	if o := object(h, "stream", "s"); strings.Contains(o.SQL, "REPLACE") {
+		t.Errorf("the replacement was stored: %q", o.SQL)
+	}
 }

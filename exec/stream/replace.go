@@ -37,6 +37,15 @@ func (m *Manager) ReplaceStream(ctx context.Context, spec Spec) error {
 	// Stop the old loop after its running batch; its subscribers end.
 	old.stopAndWait()
 	old.endSubscriptions()
+	// A stream that failed with a batch's rows in its state (or whose
+	// recovery failed) has no state to hand over: the new loop would run
+	// that batch again over it. Its loop had ended, so it stays as it was.
+	old.mu.Lock()
+	err := old.errTaintedLocked()
+	old.mu.Unlock()
+	if err != nil {
+		return err
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -92,9 +92,9 @@ type Stream struct {
 	// sink's write): a stream with a short trigger then looks at once
 	// instead of after idlePoll.
 	news bool
-	// ctl counts changes of trigger and pause; seenCtl is the count the
-	// loop last read them at. WaitIdle treats a stream whose loop has not
-	// read the latest change yet as busy.
+	// ctl counts changes of trigger and pause, and news of rows; seenCtl
+	// is the count the loop last read them at. WaitIdle treats a stream
+	// whose loop has not read the latest change yet as busy.
 	ctl, seenCtl uint64
 	// ckpt is the stream's checkpoint directory.
 	ckpt *checkpoint.Dir
@@ -178,7 +178,8 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 	if err != nil {
 		return err
 	}
-	if err := s.openCheckpoint(ctx, restore); err != nil {
+	failed, err := s.openCheckpoint(ctx, restore)
+	if err != nil {
 		s.closeState()
 		return err
 	}
@@ -186,16 +187,17 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 		s.closeState()
 		return err
 	}
-	if restore && s.hasCheckpoint() {
-		if err := s.recover(ctx); err != nil {
-			// Shown in SHOW STREAMS as failed, with the reason; it cannot
-			// be resumed (its state is not what the checkpoint says).
-			s.m.cfg.Logger.Error("stream recovery failed", "stream", spec.Name, "err", err)
-			s.status, s.lastErr, s.tainted = StatusFailed, err, true
-			close(s.done)
-			m.streams[spec.Name] = s
-			return nil
-		}
+	if failed == nil && restore && s.hasCheckpoint() {
+		failed = s.recover(ctx)
+	}
+	if failed != nil {
+		// Shown in SHOW STREAMS as failed, with the reason; it cannot
+		// be resumed (its state is not what the checkpoint says).
+		s.m.cfg.Logger.Error("stream recovery failed", "stream", spec.Name, "err", failed)
+		s.status, s.lastErr, s.tainted = StatusFailed, failed, true
+		close(s.done)
+		m.streams[spec.Name] = s
+		return nil
 	}
 	if !restore {
 		if err := m.cfg.Catalog.PutObject(ctx, catalog.Object{Kind: "stream", Name: spec.Name, SQL: spec.SQL, Paused: spec.Paused}); err != nil {
@@ -300,6 +302,7 @@ func (s *Stream) Status() Status {
 func (s *Stream) notifyData() {
 	s.mu.Lock()
 	s.news = true
+	s.ctl++
 	s.mu.Unlock()
 	s.poke()
 }
@@ -338,6 +341,13 @@ func (s *Stream) run(done chan struct{}) {
 	var target source.Offsets        // available_now: what existed when it began
 	var lastStart, lastEnd time.Time // the last batch or look; zero before the first
 	lastRan := false
+	// The timer of the interval wait and its deadline. A wakeup that
+	// leaves the deadline as it was (new rows, with an interval longer than
+	// idlePoll) keeps the timer: a new one would count from a second
+	// reading of the clock, and a ManualClock advanced in between would
+	// never fire it.
+	var timer <-chan time.Time
+	var timerAt time.Time
 	for {
 		select {
 		case <-s.stop:
@@ -370,7 +380,9 @@ func (s *Stream) run(done chan struct{}) {
 				next = poll
 			}
 			if wait := next.Sub(clock.Now()); wait > 0 {
-				timer := clock.After(wait)
+				if timer == nil || !timerAt.Equal(next) {
+					timer, timerAt = clock.After(wait), next
+				}
 				s.setIdle(true)
 				select {
 				case <-s.stop:
@@ -378,6 +390,7 @@ func (s *Stream) run(done chan struct{}) {
 					return
 				case <-s.wake:
 				case <-timer:
+					timer = nil
 				}
 				s.setIdle(false)
 				continue
@@ -514,7 +527,6 @@ func startsAtLatest(def catalog.SourceDef) bool {
 // checkpoint (pending) runs first, with its own offsets and versions.
 func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.Offsets) (ran bool, err error) {
 	clock := s.m.cfg.Clock
-	mem := s.m.cfg.Mem
 	p := Progress{Stream: s.spec.Name, StartedAt: clock.Now()}
 	t0 := time.Now()
 
@@ -553,12 +565,8 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	t1 := time.Now()
 
 	// Read.
-	recs, err := s.src.src.Read(ctx, mem, bp.start, bp.end, 1<<14)
+	recs, err := s.read(ctx, bp, &p)
 	if err != nil {
-		if od, ok := s.dataLoss(err); ok {
-			return false, sqlerr.New(sqlerr.Code(err), "stream %q: source %q partition %d no longer has offsets [%d, %d) its batch %d needs (the earliest left is %d)",
-				s.spec.Name, s.spec.Source, od.Partition, od.Start, od.End, bp.id, od.Earliest)
-		}
 		return false, err
 	}
 	defer releaseAll(recs)
@@ -643,6 +651,35 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	s.signalLocked()
 	s.mu.Unlock()
 	return true, nil
+}
+
+// read reads a planned batch's rows. Offsets retention deleted since the
+// plan was made (a plan run again after a restart) are a data-loss error
+// naming them or, with fail_on_data_loss = false, are skipped: the batch
+// keeps its plan and reads what is left of it, and p.Skipped names the gap.
+func (s *Stream) read(ctx context.Context, bp *batchPlan, p *Progress) ([]arrow.Record, error) {
+	start := bp.start
+	for {
+		recs, err := s.src.src.Read(ctx, s.m.cfg.Mem, start, bp.end, 1<<14)
+		od, lost := s.dataLoss(err)
+		if !lost {
+			return recs, err
+		}
+		if s.spec.Options.FailOnDataLoss {
+			return nil, sqlerr.New(sqlerr.Code(err), "stream %q: source %q partition %d no longer has offsets [%d, %d) its batch %d needs (the earliest left is %d)",
+				s.spec.Name, s.spec.Source, od.Partition, od.Start, od.End, bp.id, od.Earliest)
+		}
+		from, to := start[od.Partition], min(od.Earliest, bp.end[od.Partition])
+		if to <= from {
+			return nil, err // not a gap this batch can skip
+		}
+		if p.Skipped != "" {
+			p.Skipped += " "
+		}
+		p.Skipped += fmt.Sprintf("%d:[%d,%d)", od.Partition, from, to)
+		start = start.Clone()
+		start[od.Partition] = to
+	}
 }
 
 // planBatch works out the next batch's offsets (nil when there are no new
