@@ -5,8 +5,9 @@
 // A Manager owns every source and stream of a server. Definitions are
 // durable in the catalog (catalog.Object, holding the creating SQL); on
 // start the server replays them through the planner and hands the bound
-// plans back with Restore set. Streams resume from their start_offset:
-// per-batch checkpoints of offsets and state are the recovery issue's.
+// plans back with Restore set. Each stream then recovers from its own
+// checkpoint (recovery.go): offsets, state, the table versions its last
+// plan pinned.
 //
 // A stream's loop (see Stream) plans batch N as end offsets per source
 // partition (bounded by max_rows_per_batch), reads the source into Arrow

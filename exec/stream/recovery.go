@@ -194,11 +194,18 @@ func (s *Stream) replay(ctx context.Context, bp *batchPlan) error {
 		return err
 	}
 	defer release()
-	recs, err := s.src.src.Read(ctx, s.m.cfg.Mem, bp.start, bp.end, 1<<14)
+	// Rows retention deleted since the batch committed fail the replay,
+	// naming them, or are skipped with fail_on_data_loss = false (the
+	// state then lacks them; a replay has no progress row to say so).
+	var p Progress
+	recs, err := s.read(ctx, bp, &p)
 	if err != nil {
 		return err
 	}
 	defer releaseAll(recs)
+	if p.Skipped != "" {
+		s.m.cfg.Logger.Warn("stream replay skipped rows retention deleted", "stream", s.spec.Name, "batch", bp.id, "skipped", p.Skipped)
+	}
 	newWM, newHas := s.nextWatermark(recs, bp.wm, bp.hasWM)
 	out, err := s.execute(ctx, recs, tables, bp.wm, bp.hasWM, newWM, newHas)
 	releaseAll(out)

@@ -69,7 +69,12 @@ func (c *crash) hook(point string) {
 		return
 	}
 	close(c.reached)
-	<-c.release
+	// Bounded: a test that failed before it took the crash image must
+	// still be able to shut its manager down.
+	select {
+	case <-c.release:
+	case <-time.After(2 * waitTimeout):
+	}
 	runtime.Goexit()
 }
 
@@ -773,6 +778,83 @@ func TestABatchRunAgainAfterACrashWhoseOffsetsRetentionDeletedFailsOrSkipsTheGap
 	}
 }
 
+// An aggregate replays the committed batches after its newest snapshot
+// from its source: retention may have deleted their rows since.
+func TestAReplayWhoseRowsRetentionDeletedFailsOrSkipsThem(t *testing.T) {
+	for _, tc := range []struct {
+		name, opt string
+		fail      bool
+	}{
+		{name: "by default the recovery fails naming stream, source, partition and offsets", fail: true},
+		{name: "with fail_on_data_loss = false the state goes without them", opt: `, fail_on_data_loss = 'false'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := func(from, to int64) [][]any {
+				var out [][]any
+				for i := from; i < to; i++ {
+					out = append(out, []any{[]string{"a", "b"}[i%2], i})
+				}
+				return out
+			}
+			// No snapshot: recovery replays batches 0 to 2, offsets 0 to 9.
+			c := newCrash("committed", 2)
+			h := newHarness(t, c.config)
+			h.mustExec(`CREATE SOURCE kv (k TEXT, n BIGINT) WITH (connector = 'log', retention = '10 rows', segment_bytes = '1')`)
+			appendEach(h, "kv", rows(0, 3))
+			h.mustExec(`CREATE STREAM s WITH (trigger = '1s'` + tc.opt + `) AS SELECT k, count(*) AS c FROM kv GROUP BY k`)
+			h.waitBatch("s", 0)
+			for b := int64(1); b <= 2; b++ {
+				appendEach(h, "kv", rows(3*b, 3*b+3))
+				h.advance(time.Second)
+				if b < 2 {
+					h.waitBatch("s", b)
+				}
+			}
+			catDir, dataDir := h.crashImage(c)
+
+			// Rows arrive, and retention deletes 0 to 10, before the
+			// stream is restored.
+			r := newHarnessAt(t, catDir, dataDir)
+			objs := r.cat.Objects()
+			if len(objs) != 2 || objs[0].Kind != "source" {
+				t.Fatalf("stored objects %+v, want the source and the stream", objs)
+			}
+			if err := r.restoreObject(objs[0]); err != nil {
+				t.Fatal(err)
+			}
+			appendEach(r, "kv", rows(9, 21))
+			if e := earliest(t, r, "kv"); e != 11 {
+				t.Fatalf("retention left the source from offset %d, want 11", e)
+			}
+			if err := r.restoreObject(objs[1]); err != nil {
+				t.Fatal(err)
+			}
+			if tc.fail {
+				st := r.status("s")
+				if st.Status != StatusFailed {
+					t.Fatalf("%s, want failed", st.Status)
+				}
+				wantCode(t, st.LastError, sqlerr.InvalidParameterValue)
+				for _, part := range []string{`stream "s"`, `source "kv"`, `partition 0`, `[0, 3)`} {
+					if !strings.Contains(st.LastError.Error(), part) {
+						t.Errorf("the error %q does not name %s", st.LastError, part)
+					}
+				}
+				equal(t, "the table", r.tableRows("s"), []string{"a | 5", "b | 4"})
+				return
+			}
+			// The state starts empty; batch 3 skips 9 to 11 and counts
+			// only what is left.
+			r.waitBatch("s", 3)
+			p := r.progress("s")
+			if got := fmt.Sprintf("%d: %s-%s skipped %q", p[0].BatchID, p[0].StartOffsets, p[0].EndOffsets, p[0].Skipped); got != `3: {0:11}-{0:21} skipped "0:[9,11)"` {
+				t.Errorf("the first batch after the restart: %s", got)
+			}
+			equal(t, "the table", r.tableRows("s"), []string{"a | 5", "b | 5"})
+		})
+	}
+}
+
 // fmtInts prints the integers of [from, to) ranges as tableRows prints a
 // BIGINT column, sorted as strings.
 func fmtInts(ranges ...int64) []string {
@@ -854,6 +936,7 @@ func TestAReplacedStreamRecoversWithItsOffsetsAndStateUnderTheNewQuery(t *testin
 		for i := int64(1); i <= 4; i++ {
 			if i == 2 {
 				h.replace(after)
+				h.waitIdle() // the new loop has looked, found nothing
 			}
 			h.appendRows("kv", kvBatch(i)...)
 			h.advance(time.Second)
