@@ -120,7 +120,12 @@ func (s *Stream) errTaintedLocked() error {
 	if s.status != StatusFailed || !s.tainted {
 		return nil
 	}
-	e := sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "stream %q failed in batch %d after its aggregate state took the batch's rows, so it cannot run that batch again: %v", s.spec.Name, s.batchID+1, s.lastErr)
+	var e *sqlerr.Error
+	if s.unrecovered {
+		e = sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "stream %q could not recover from its checkpoint, so it cannot run: %v", s.spec.Name, s.lastErr)
+	} else {
+		e = sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "stream %q failed in batch %d after its aggregate state took the batch's rows, so it cannot run that batch again: %v", s.spec.Name, s.batchID+1, s.lastErr)
+	}
 	e.Hint = "drop the stream and create it again"
 	return e
 }

@@ -103,6 +103,9 @@ type Stream struct {
 	pending *batchPlan
 	// sinceSnapshot counts commits since the last state snapshot (loop).
 	sinceSnapshot int
+	// unrecovered is set when the stream could not recover from its
+	// checkpoint at start: it stays failed (tainted) until dropped.
+	unrecovered bool
 	// tainted is set while a batch's rows are in the aggregate state but
 	// the batch has not committed: if it fails, running it again over
 	// that state would count its rows twice.
@@ -194,7 +197,7 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 		// Shown in SHOW STREAMS as failed, with the reason; it cannot
 		// be resumed (its state is not what the checkpoint says).
 		s.m.cfg.Logger.Error("stream recovery failed", "stream", spec.Name, "err", failed)
-		s.status, s.lastErr, s.tainted = StatusFailed, failed, true
+		s.status, s.lastErr, s.tainted, s.unrecovered = StatusFailed, failed, true, true
 		close(s.done)
 		m.streams[spec.Name] = s
 		return nil
