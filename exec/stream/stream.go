@@ -865,30 +865,39 @@ func copyInput(table string) string { return "$table:" + table }
 // readCopies replaces the scans of the copied tables by inputs reading the
 // copies.
 func readCopies(n plan.Node, copies map[string]tableCopy) plan.Node {
-	switch x := n.(type) {
-	case *plan.Scan:
-		if _, ok := copies[x.Table]; ok {
-			return &plan.Input{Source: copyInput(x.Table), Cols: x.Cols}
+	return mapLeaves(n, func(leaf plan.Node) plan.Node {
+		if sc, ok := leaf.(*plan.Scan); ok {
+			if _, ok := copies[sc.Table]; ok {
+				return &plan.Input{Source: copyInput(sc.Table), Cols: sc.Cols}
+			}
 		}
-		return x
+		return leaf
+	})
+}
+
+// mapLeaves copies the nodes a stream's plan below its aggregate is made
+// of (Project, Filter, Window, Join) down to the leaves and replaces each
+// leaf with f(leaf).
+func mapLeaves(n plan.Node, f func(plan.Node) plan.Node) plan.Node {
+	switch x := n.(type) {
 	case *plan.Project:
 		c := *x
-		c.Input = readCopies(x.Input, copies)
+		c.Input = mapLeaves(x.Input, f)
 		return &c
 	case *plan.Filter:
 		c := *x
-		c.Input = readCopies(x.Input, copies)
+		c.Input = mapLeaves(x.Input, f)
 		return &c
 	case *plan.Window:
 		c := *x
-		c.Input = readCopies(x.Input, copies)
+		c.Input = mapLeaves(x.Input, f)
 		return &c
 	case *plan.Join:
 		c := *x
-		c.Left, c.Right = readCopies(x.Left, copies), readCopies(x.Right, copies)
+		c.Left, c.Right = mapLeaves(x.Left, f), mapLeaves(x.Right, f)
 		return &c
 	}
-	return n
+	return f(n)
 }
 
 // dropLateRows puts a filter keeping rows at or after the watermark over
@@ -896,37 +905,16 @@ func readCopies(n plan.Node, copies map[string]tableCopy) plan.Node {
 // (the Window operator would drop them anyway), and they are not counted
 // as late.
 func dropLateRows(n plan.Node, src string, col int, cols []plan.Column, wm int64) plan.Node {
-	var rebuild func(n plan.Node) plan.Node
-	rebuild = func(n plan.Node) plan.Node {
-		switch n := n.(type) {
-		case *plan.Input:
-			if n.Source != src {
-				return n
-			}
-			ref := &plan.ColumnRef{Index: col, Name: cols[col].Name, T: sqltypes.Timestamp}
-			pred := &plan.Func{Name: ">=", T: sqltypes.Bool, Args: []plan.Expr{ref,
-				&plan.Literal{Value: time.UnixMicro(wm).UTC(), T: sqltypes.Timestamp}}}
-			return &plan.Filter{Input: n, Pred: pred}
-		case *plan.Project:
-			c := *n
-			c.Input = rebuild(n.Input)
-			return &c
-		case *plan.Filter:
-			c := *n
-			c.Input = rebuild(n.Input)
-			return &c
-		case *plan.Window:
-			c := *n
-			c.Input = rebuild(n.Input)
-			return &c
-		case *plan.Join:
-			c := *n
-			c.Left, c.Right = rebuild(n.Left), rebuild(n.Right)
-			return &c
+	return mapLeaves(n, func(leaf plan.Node) plan.Node {
+		in, ok := leaf.(*plan.Input)
+		if !ok || in.Source != src {
+			return leaf
 		}
-		return n
-	}
-	return rebuild(n)
+		ref := &plan.ColumnRef{Index: col, Name: cols[col].Name, T: sqltypes.Timestamp}
+		pred := &plan.Func{Name: ">=", T: sqltypes.Bool, Args: []plan.Expr{ref,
+			&plan.Literal{Value: time.UnixMicro(wm).UTC(), T: sqltypes.Timestamp}}}
+		return &plan.Filter{Input: in, Pred: pred}
+	})
 }
 
 // drain builds and runs a plan, returning its output records (retained).
