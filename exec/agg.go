@@ -323,6 +323,42 @@ type accRun struct {
 	gids []int32
 }
 
+// saveSums is the state of a sum accumulator: one nullable column of the
+// sums, NULL where a group has seen no value. get returns an
+// accumulator's sums and seen flags.
+func saveSums[A accumulator, T int64 | float64](mem memory.Allocator, dt arrow.DataType, parts []accPart, get func(A) ([]T, []bool)) ([]arrow.Array, error) {
+	sums, err := gatherState(parts, func(a A) []T { s, _ := get(a); return s })
+	if err != nil {
+		return nil, err
+	}
+	seen, err := gatherState(parts, func(a A) []bool { _, v := get(a); return v })
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Array{fixedFrom(mem, dt, sums, seen)}, nil
+}
+
+// loadSums restores what saveSums saved into the groups of runs.
+func loadSums[A accumulator, T int64 | float64](col arrow.Array, runs []accRun, vscratch *[]bool, get func(A) ([]T, []bool)) error {
+	vals := valuesOf[T](col)
+	valid := validityOf(col, vscratch)
+	for _, r := range runs {
+		a, ok := r.acc.(A)
+		if !ok {
+			return internalf("accumulator %T in a restore of %T", r.acc, a)
+		}
+		sums, seen := get(a)
+		for i, g := range r.gids {
+			if row := r.lo + i; valid == nil || valid[row] {
+				sums[g], seen[g] = vals[row], true
+			} else {
+				sums[g], seen[g] = 0, false
+			}
+		}
+	}
+	return nil
+}
+
 // gatherState returns the concatenation of f(acc)[lo:hi] over parts,
 // whose accumulators are all of type A; with one part, a view of the
 // accumulator's slice.
@@ -565,37 +601,14 @@ func (s *sumIntAcc) stateFields(prefix string, _ arrow.DataType) []arrow.Field {
 }
 
 func (s *sumIntAcc) saveState(mem memory.Allocator, _ arrow.DataType, parts []accPart) ([]arrow.Array, error) {
-	sums, err := gatherState(parts, func(a *sumIntAcc) []int64 { return a.sums })
-	if err != nil {
-		return nil, err
-	}
-	seen, err := gatherState(parts, func(a *sumIntAcc) []bool { return a.seen })
-	if err != nil {
-		return nil, err
-	}
-	return []arrow.Array{fixedFrom(mem, arrow.PrimitiveTypes.Int64, sums, seen)}, nil
+	return saveSums(mem, arrow.PrimitiveTypes.Int64, parts, func(a *sumIntAcc) ([]int64, []bool) { return a.sums, a.seen })
 }
 
 func (s *sumIntAcc) loadState(cols []arrow.Array, runs []accRun) error {
 	if err := checkStateCols(cols, s.stateFields("sum", nil)); err != nil {
 		return err
 	}
-	sums := valuesOf[int64](cols[0])
-	valid := validityOf(cols[0], &s.vscratch)
-	for _, r := range runs {
-		a, ok := r.acc.(*sumIntAcc)
-		if !ok {
-			return internalf("accumulator %T in a restore of %T", r.acc, s)
-		}
-		for i, g := range r.gids {
-			if row := r.lo + i; valid == nil || valid[row] {
-				a.sums[g], a.seen[g] = sums[row], true
-			} else {
-				a.sums[g], a.seen[g] = 0, false
-			}
-		}
-	}
-	return nil
+	return loadSums(cols[0], runs, &s.vscratch, func(a *sumIntAcc) ([]int64, []bool) { return a.sums, a.seen })
 }
 
 // sumFloatAcc is sum over REAL or DOUBLE PRECISION, in float64.
@@ -649,37 +662,14 @@ func (s *sumFloatAcc) stateFields(prefix string, _ arrow.DataType) []arrow.Field
 }
 
 func (s *sumFloatAcc) saveState(mem memory.Allocator, _ arrow.DataType, parts []accPart) ([]arrow.Array, error) {
-	sums, err := gatherState(parts, func(a *sumFloatAcc) []float64 { return a.sums })
-	if err != nil {
-		return nil, err
-	}
-	seen, err := gatherState(parts, func(a *sumFloatAcc) []bool { return a.seen })
-	if err != nil {
-		return nil, err
-	}
-	return []arrow.Array{fixedFrom(mem, arrow.PrimitiveTypes.Float64, sums, seen)}, nil
+	return saveSums(mem, arrow.PrimitiveTypes.Float64, parts, func(a *sumFloatAcc) ([]float64, []bool) { return a.sums, a.seen })
 }
 
 func (s *sumFloatAcc) loadState(cols []arrow.Array, runs []accRun) error {
 	if err := checkStateCols(cols, s.stateFields("sum", nil)); err != nil {
 		return err
 	}
-	sums := valuesOf[float64](cols[0])
-	valid := validityOf(cols[0], &s.vscratch)
-	for _, r := range runs {
-		a, ok := r.acc.(*sumFloatAcc)
-		if !ok {
-			return internalf("accumulator %T in a restore of %T", r.acc, s)
-		}
-		for i, g := range r.gids {
-			if row := r.lo + i; valid == nil || valid[row] {
-				a.sums[g], a.seen[g] = sums[row], true
-			} else {
-				a.sums[g], a.seen[g] = 0, false
-			}
-		}
-	}
-	return nil
+	return loadSums(cols[0], runs, &s.vscratch, func(a *sumFloatAcc) ([]float64, []bool) { return a.sums, a.seen })
 }
 
 // avgAcc is avg, in float64. Integer inputs are summed exactly in int64
