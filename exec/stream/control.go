@@ -56,57 +56,49 @@ func (m *Manager) persist(ctx context.Context, s *Stream) error {
 // SetTrigger changes a stream's trigger from its next batch on; a stream
 // that finished (once, available_now) or failed starts again.
 func (m *Manager) SetTrigger(ctx context.Context, name string, t plan.Trigger) error {
-	s, err := m.stream(name)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if err := s.errTaintedLocked(); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	old := s.trigger
-	s.trigger = t
-	s.mu.Unlock()
-	err = m.persist(ctx, s)
-	s.mu.Lock()
-	if err != nil {
-		s.trigger = old
-	}
-	s.ctl++ // the loop may have read either: it reads again
-	s.mu.Unlock()
-	if err == nil {
-		m.restartIfEnded(s)
-	}
-	s.poke()
-	return err
+	return m.control(ctx, name, true, true, func(s *Stream) func() {
+		old := s.trigger
+		s.trigger = t
+		return func() { s.trigger = old }
+	})
 }
 
 // SetPaused pauses or resumes a stream. Pausing lets a running batch
 // finish; the next one waits for RESUME.
 func (m *Manager) SetPaused(ctx context.Context, name string, paused bool) error {
+	return m.control(ctx, name, !paused, !paused, func(s *Stream) func() {
+		old := s.paused
+		s.paused = paused
+		return func() { s.paused = old }
+	})
+}
+
+// control applies a change of trigger or pause (set, under s.mu; it
+// returns how to undo it) and stores it with the definition, undoing it
+// if that fails. A stream whose state holds a failed batch refuses a
+// change that would run it (check); restart starts a loop that ended.
+func (m *Manager) control(ctx context.Context, name string, check, restart bool, set func(*Stream) (undo func())) error {
 	s, err := m.stream(name)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	if !paused {
+	if check {
 		if err := s.errTaintedLocked(); err != nil {
 			s.mu.Unlock()
 			return err
 		}
 	}
-	old := s.paused
-	s.paused = paused
+	undo := set(s)
 	s.mu.Unlock()
 	err = m.persist(ctx, s)
 	s.mu.Lock()
 	if err != nil {
-		s.paused = old
+		undo()
 	}
 	s.ctl++ // the loop may have read either: it reads again
 	s.mu.Unlock()
-	if err == nil && !paused {
+	if err == nil && restart {
 		m.restartIfEnded(s)
 	}
 	s.poke()
