@@ -289,3 +289,26 @@ func (b *batcher) release() {
 
 // appendValue appends a Go value of a SQL value to a builder.
 func appendValue(b array.Builder, v any) error { return expr.AppendValue(b, v) }
+
+// BadRecord is an input record a source could not decode (malformed
+// JSON, a value of the wrong type). It is not in the records Read
+// returns; the stream counts it (sluice_progress.bad_rows), keeps the
+// first few per batch (sluice_errors) and may copy it to a dead-letter
+// topic. Reading the same range again yields the same bad records.
+type BadRecord struct {
+	Partition int32
+	Offset    int64
+	// Err says what was wrong, naming the column where there is one.
+	Err string
+	// Key and Value are the raw record (Key is nil where the input has no
+	// keys). They are the caller's: a source does not reuse them.
+	Key, Value []byte
+}
+
+// BadRecordReader is implemented by sources whose records can fail to
+// decode. ReadWithBad is Read that also returns the undecodable records
+// of the range, in partition then offset order; a stream calls it instead
+// of Read when its source has it.
+type BadRecordReader interface {
+	ReadWithBad(ctx context.Context, mem memory.Allocator, start, end Offsets, maxRows int) ([]arrow.Record, []BadRecord, error)
+}
