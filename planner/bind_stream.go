@@ -14,7 +14,7 @@ import (
 )
 
 // Connectors are the source connectors Sluice has.
-var connectors = map[string]bool{"log": true, "datagen": true}
+var connectors = map[string]bool{"log": true, "datagen": true, "nexmark": true}
 
 // bindCreateSource checks CREATE SOURCE's columns and the options every
 // connector shares; the connector validates its own options when the
@@ -44,7 +44,7 @@ func (b *binder) bindCreateSource(s *CreateSourceStmt, text string) (plan.Statem
 				return nil, optErr(sqlerr.FeatureNotSupported, o, "connector 'kafka' is not available yet; use 'log' or 'datagen'")
 			}
 			if !connectors[v] {
-				return nil, optErr(sqlerr.InvalidParameterValue, o, "unknown connector %q; the connectors are 'log' and 'datagen'", o.Value)
+				return nil, optErr(sqlerr.InvalidParameterValue, o, "unknown connector %q; the connectors are 'log', 'datagen' and 'nexmark'", o.Value)
 			}
 			def.Connector = v
 		case "start_offset":

@@ -85,4 +85,18 @@
 // builders. Latest follows the rate from the source's creation time (the
 // clock is injectable), or moves UnlimitedStep rows per call without a
 // rate, and stops at MaxRows.
+//
+// # connector = 'nexmark' (nexmark.go)
+//
+// Nexmark is the Nexmark benchmark's generator: the rows of one of its
+// tables (bid, auction, person) with the reference generator's mix of
+// events (person 1 : auction 3 : bid 46), ids, hot auctions, bidders,
+// sellers and channels, prices and padding. Offsets are row numbers of
+// the table; row k is event eventOf(k) of one event stream the three
+// tables share, whose date_time advances by a fixed delay per event.
+// Every value is a pure function of (seed, event number): each random
+// choice is its own splitmix64 draw, and random text is cut from a pool
+// made from the seed, so columns are made one at a time, straight into
+// Arrow buffers, and a Read is split into records generated on several
+// goroutines.
 package source

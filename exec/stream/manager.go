@@ -146,6 +146,17 @@ func (m *Manager) openSource(ctx context.Context, def catalog.SourceDef) (*sourc
 			return nil, err
 		}
 		e.src = d
+	case "nexmark":
+		opts, err := source.ParseNexmarkOptions(def.Options)
+		if err != nil {
+			return nil, err
+		}
+		opts.Name = def.Name
+		x, err := source.NewNexmark(cols, opts, m.cfg.Clock.Now)
+		if err != nil {
+			return nil, err
+		}
+		e.src = x
 	default:
 		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "unknown connector %q", def.Connector)
 	}
