@@ -73,6 +73,9 @@ type manifestTable struct {
 	// Marks are the version's marks (Writer.SetMark); absent when it has
 	// none, so manifests from before marks existed read unchanged.
 	Marks map[string]int64 `json:"marks,omitempty"`
+	// Connector and Options are TableDef's; absent for an ordinary table.
+	Connector string            `json:"connector,omitempty"`
+	Options   map[string]string `json:"options,omitempty"`
 }
 
 type manifestColumn struct {
@@ -82,7 +85,7 @@ type manifestColumn struct {
 }
 
 func (mt *manifestTable) def() (TableDef, error) {
-	def := TableDef{Name: mt.Name, PrimaryKey: mt.PrimaryKey}
+	def := TableDef{Name: mt.Name, PrimaryKey: mt.PrimaryKey, Connector: mt.Connector, Options: mt.Options}
 	for _, c := range mt.Columns {
 		t, ok := sqltypes.ParseName(c.Type)
 		if !ok {
@@ -251,6 +254,8 @@ func writeTableFile(dir string, s *Snapshot) (manifestTable, error) {
 		Rows:        s.NumRows(),
 		File:        tableFileName(s.shape.id, s.version),
 		Marks:       maps.Clone(s.marks),
+		Connector:   def.Connector,
+		Options:     maps.Clone(def.Options),
 	}
 	for _, c := range def.Columns {
 		mt.Columns = append(mt.Columns, manifestColumn{Name: c.Name, Type: c.Type.String(), NotNull: c.NotNull})

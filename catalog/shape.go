@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"hash/maphash"
+	"maps"
 	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -56,6 +57,8 @@ func (s *shape) copyDef() TableDef {
 		Name:       s.def.Name,
 		Columns:    slices.Clone(s.def.Columns),
 		PrimaryKey: slices.Clone(s.def.PrimaryKey),
+		Connector:  s.def.Connector,
+		Options:    maps.Clone(s.def.Options),
 	}
 }
 
@@ -73,10 +76,17 @@ func validateDef(def TableDef) (TableDef, error) {
 	if len(def.Columns) > maxColumns {
 		return TableDef{}, sqlerr.New(codeTooManyColumns, "tables can have at most %d columns", maxColumns)
 	}
+	if def.Connector == "" && len(def.Options) > 0 {
+		return TableDef{}, sqlerr.New(sqlerr.InvalidTableDefinition, "table \"%s\" has options but no connector", def.Name)
+	}
 	out := TableDef{
 		Name:       def.Name,
 		Columns:    slices.Clone(def.Columns),
 		PrimaryKey: slices.Clone(def.PrimaryKey),
+		Connector:  def.Connector,
+	}
+	if len(def.Options) > 0 {
+		out.Options = maps.Clone(def.Options)
 	}
 	seen := make(map[string]bool, len(out.Columns))
 	for i := range out.Columns {

@@ -15,7 +15,8 @@ import (
 // id (uvarint); integers are (u)varints, strings are a uvarint length and
 // bytes, times are Unix nanoseconds.
 //
-//	create: at, name, ncols, {name, type name, notnull byte}..., npk, {column index}...
+//	create: at, name, ncols, {name, type name, notnull byte}..., npk, {column index}...,
+//	        [connector, nopts, {key, value}...]
 //	drop:   (nothing more)
 //	write:  version, at, flags (bit 0: delete all rows; bit 1: marks follow),
 //	        ndel, {encoded primary key | ordinal delta}..., nins, {row}...,
@@ -28,7 +29,8 @@ import (
 // Marks (Writer.SetMark) are written in key order, and only when the
 // statement sets some: a write without marks is encoded as before marks
 // existed, so older logs replay unchanged. Unknown flag bits are
-// corruption.
+// corruption. Likewise a create record carries a connector and its
+// options (in key order) only for a table that has one.
 const (
 	recCreate byte = 1
 	recDrop   byte = 2
@@ -66,6 +68,14 @@ func encodeCreate(id uint64, def TableDef, at time.Time) []byte {
 	b = binary.AppendUvarint(b, uint64(len(def.PrimaryKey)))
 	for _, k := range def.PrimaryKey {
 		b = binary.AppendUvarint(b, uint64(k))
+	}
+	if def.Connector != "" {
+		b = appendString(b, def.Connector)
+		b = binary.AppendUvarint(b, uint64(len(def.Options)))
+		for _, k := range slices.Sorted(maps.Keys(def.Options)) {
+			b = appendString(b, k)
+			b = appendString(b, def.Options[k])
+		}
 	}
 	return b
 }
@@ -208,6 +218,17 @@ func (r *recReader) create() (TableDef, time.Time, error) {
 	npk := r.count()
 	for range npk {
 		def.PrimaryKey = append(def.PrimaryKey, int(r.uvarint()))
+	}
+	if r.err == nil && len(r.b) > 0 {
+		def.Connector = r.string()
+		nopts := r.count()
+		if nopts > 0 {
+			def.Options = make(map[string]string, nopts)
+		}
+		for range nopts {
+			k := r.string()
+			def.Options[k] = r.string()
+		}
 	}
 	return def, at, r.done()
 }
