@@ -122,7 +122,11 @@ func (b *binder) bindStatement(p Parsed) (plan.Statement, []plan.Column, error) 
 		}
 		return &plan.DropTable{Names: names, IfExists: s.IfExists}, nil, nil
 	case *ast.TruncateTableStmt:
-		if _, err := b.env.Catalog.TableDef(s.Table.Name.O); err != nil {
+		def, err := b.env.Catalog.TableDef(s.Table.Name.O)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := errFedTable(def); err != nil {
 			return nil, nil, err
 		}
 		return &plan.Truncate{Tables: []string{s.Table.Name.O}}, nil, nil
@@ -223,6 +227,9 @@ func (b *binder) bindSluice(s SluiceStmt) (plan.Statement, []plan.Column, error)
 		return st, nil, err
 	case *CreateStreamStmt:
 		st, err := b.bindCreateStream(s, b.text)
+		return st, nil, err
+	case *CreateTableWithStmt:
+		st, err := b.bindCreateTableWith(s)
 		return st, nil, err
 	case *AlterStreamStmt:
 		st := &plan.AlterStream{Name: s.Name}

@@ -31,6 +31,9 @@ func (b *binder) dmlTable(refs *ast.TableRefsClause) (catalog.TableDef, string, 
 	if err != nil {
 		return catalog.TableDef{}, "", err
 	}
+	if err := errFedTable(def); err != nil {
+		return catalog.TableDef{}, "", err
+	}
 	alias := ts.AsName.O
 	if alias == "" {
 		alias = tn.Name.O

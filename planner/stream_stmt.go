@@ -133,8 +133,9 @@ var (
 	_ SluiceStmt = (*SubscribeStmt)(nil)
 )
 
-// parseCreate parses CREATE SOURCE and CREATE [OR REPLACE] STREAM; any
-// other CREATE is TiDB's.
+// parseCreate parses CREATE SOURCE, CREATE [OR REPLACE] STREAM and
+// CREATE TABLE ... WITH (...) (table_stmt.go); any other CREATE is
+// TiDB's.
 func parseCreate(p *Parser, c *cursor) (SluiceStmt, error) {
 	c.next() // CREATE
 	switch {
@@ -145,7 +146,7 @@ func parseCreate(p *Parser, c *cursor) (SluiceStmt, error) {
 	case c.accept("or", "replace", "stream"):
 		return parseCreateStream(p, c, true)
 	}
-	return nil, nil
+	return parseCreateTableWith(p, c)
 }
 
 // parseCreateSource parses the rest of CREATE SOURCE after SOURCE.
