@@ -32,6 +32,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,7 +95,13 @@ type benchResult struct {
 	// batches read.
 	Edits         *int64 `json:"edits,omitempty"`
 	TableVersions *int64 `json:"table_versions,omitempty"`
-	Error         string `json:"error,omitempty"`
+	// latency: the input rate (events/s), and the times from an edit's
+	// acknowledgement to its first output row.
+	Rate      *int64   `json:"rate,omitempty"`
+	EditMsP50 *float64 `json:"edit_ms_p50,omitempty"`
+	EditMsP99 *float64 `json:"edit_ms_p99,omitempty"`
+	EditMsMax *float64 `json:"edit_ms_max,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }
 
 // runBench is `sluice bench`.
@@ -110,9 +117,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dir := fs.String("data-dir", os.TempDir(), "where each query's throwaway data directory goes")
 	seed := fs.Uint64("seed", 0, "the Nexmark generator's seed")
 	latency := fs.Bool("latency", false, "measure latency instead: trigger 0s, a steady input rate, batch and config edit-to-effect latency")
-	rate := fs.Int64("rate", 1_000_000, "--latency: events a second")
+	rate := fs.Int64("rate", 500_000, "--latency: events a second")
 	duration := fs.Duration("duration", 10*time.Second, "--latency: how long to measure")
 	editGap := fs.Duration("edit-every", 20*time.Millisecond, "--latency: time between config edits")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the queries' runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,12 +152,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	prev := runtime.GOMAXPROCS(cfg.cores)
 	defer runtime.GOMAXPROCS(prev)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	enc := json.NewEncoder(stdout)
 	if cfg.latency {
 		res, err := benchLatency(ctx, cfg)
 		if err != nil {
-			return err
+			res.Error = err.Error()
 		}
 		return enc.Encode(res)
 	}
@@ -455,13 +474,26 @@ func startEdits(ctx context.Context, dsn string, perSec int, edits *atomic.Int64
 	go func() {
 		defer wg.Done()
 		rng := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(time.Second / time.Duration(perSec))
-		defer tick.Stop()
+		// Edit i is due at start + i/perSec; one that is late (the
+		// stream keeps every core busy) goes at once, so the edits
+		// average perSec a second whatever the scheduler does.
+		start, gap := time.Now(), time.Second/time.Duration(perSec)
+		timer := time.NewTimer(0)
+		defer timer.Stop()
 		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
+			if wait := time.Until(start.Add(time.Duration(i) * gap)); wait > 0 {
+				timer.Reset(wait)
+				select {
+				case <-done:
+					return
+				case <-timer.C:
+				}
+			} else {
+				select {
+				case <-done:
+					return
+				default:
+				}
 			}
 			k := rng.Int64N(10_000)
 			if _, err := conn.Exec(ctx, "UPDATE side_input SET v = $1 WHERE k = $2", "edit-"+strconv.Itoa(i), k); err != nil {
@@ -611,8 +643,168 @@ func benchJSON(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	return benchResult{}, errors.New("unavailable: the log connector has no format = 'json' yet ((*source.Log).AppendJSON)")
 }
 
-// benchLatency is --latency: a lookup-join stream at trigger 0s over bids
-// arriving at a steady rate, with a config edit every --edit-every.
+// benchLatency is --latency: a stream at trigger 0s over bids arriving at
+// a steady rate (events_per_second), joined to a config table of rules per
+// hot channel; the tag of a rule is edited every --edit-every. It measures
+// the batches' durations and, for each edit, the time from the UPDATE's
+// acknowledgement to the first output row carrying the new tag (on a
+// subscription to the stream).
 func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
-	return benchResult{}, errors.New("--latency is not done yet")
+	res := benchResult{Query: "latency", Cores: cfg.cores}
+	b, err := startBenchServer(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	defer b.close(ctx)
+	// No max_events: the source grows with the clock. A bid's price is at
+	// least $500,000 about one time in 20.
+	src := fmt.Sprintf(`CREATE SOURCE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, date_time TIMESTAMP, extra TEXT)
+  WITH (connector = 'nexmark', table = 'bid', seed = '%d', events_per_second = '%d', event_time = 'date_time')`, cfg.seed, cfg.rate)
+	rules := "INSERT INTO channel_rules VALUES ('Google', 'e-1', 50000000), ('Facebook', 'e-1', 50000000), ('Baidu', 'e-1', 50000000), ('Apple', 'e-1', 50000000)"
+	stream := `CREATE STREAM lat WITH (trigger = '0s', sink = 'none') AS
+  SELECT b.auction, b.price, b.date_time, r.tag FROM bid b JOIN channel_rules r ON b.channel = r.channel
+  WHERE b.price >= r.min_price`
+	if err := b.exec(ctx, "CREATE TABLE channel_rules (channel TEXT PRIMARY KEY, tag TEXT, min_price BIGINT)", rules, src, stream); err != nil {
+		return res, err
+	}
+	m := b.srv.Streams()
+	sub, err := m.Subscribe("lat")
+	if err != nil {
+		return res, err
+	}
+	defer sub.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The subscriber: when each edit's tag first shows.
+	n := int(cfg.duration / cfg.editGap)
+	const nRules = 4
+	seen := make([]atomic.Int64, n) // UnixNano
+	var nSeen atomic.Int64
+	allSeen := make(chan struct{})
+	var wg sync.WaitGroup
+	var subErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			rec, err := sub.Next(runCtx)
+			if err != nil || rec == nil {
+				if err != nil && runCtx.Err() == nil {
+					subErr = err
+				}
+				return
+			}
+			now := time.Now().UnixNano()
+			tags := rec.Column(3).(*array.String)
+			for r := range tags.Len() {
+				// Tag j of a rule shows that edit j, and every edit of
+				// the rule before it, has taken effect: an edit that the
+				// next one replaced before a batch read it takes effect
+				// with that one.
+				j, err := strconv.Atoi(strings.TrimPrefix(tags.Value(r), "e"))
+				for i := min(j, n-1); err == nil && i >= 0; i -= nRules {
+					if !seen[i].CompareAndSwap(0, now) {
+						break
+					}
+					if nSeen.Add(1) == int64(n) {
+						close(allSeen)
+					}
+				}
+			}
+			rec.Release()
+		}
+	}()
+	// The progress collector: every batch's duration.
+	type batch struct {
+		at      time.Time
+		dur     time.Duration
+		in, out int64
+	}
+	var batches []batch
+	var progErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		got := map[int64]bool{}
+		for id := int64(0); ; {
+			st, err := m.WaitForBatch(runCtx, "lat", id)
+			for _, p := range m.Progress() {
+				if p.Stream == "lat" && !got[p.BatchID] {
+					got[p.BatchID] = true
+					batches = append(batches, batch{at: p.StartedAt, dur: p.Duration, in: p.InputRows, out: p.OutputRows})
+				}
+			}
+			if err != nil {
+				if runCtx.Err() == nil {
+					progErr = err
+				}
+				return
+			}
+			id = st.LastBatch + 1
+		}
+	}()
+	// Measure once the stream has caught up with the rate.
+	if _, err := m.WaitForBatch(ctx, "lat", 10); err != nil {
+		cancel()
+		wg.Wait()
+		return res, err
+	}
+	fmt.Fprintf(cfg.log, "sluice bench: latency at %d events/s, an edit every %s for %s\n", cfg.rate, cfg.editGap, cfg.duration)
+	channels := [nRules]string{"Google", "Facebook", "Baidu", "Apple"}
+	acked := make([]time.Time, n)
+	meter := startMeter()
+	tick := time.NewTicker(cfg.editGap)
+	for i := range n {
+		<-tick.C
+		if _, err := b.conn.Exec(ctx, "UPDATE channel_rules SET tag = $1 WHERE channel = $2", "e"+strconv.Itoa(i), channels[i%nRules]); err != nil {
+			tick.Stop()
+			cancel()
+			wg.Wait()
+			return res, fmt.Errorf("UPDATE channel_rules: %w", err)
+		}
+		acked[i] = time.Now()
+	}
+	tick.Stop()
+	end := time.Now()
+	meter.stop(&res, cfg)
+	select {
+	case <-allSeen:
+	case <-time.After(10 * time.Second):
+	}
+	cancel()
+	wg.Wait()
+	if progErr != nil || subErr != nil {
+		return res, errors.Join(progErr, subErr)
+	}
+	var edit []float64
+	for i := range n {
+		if t := seen[i].Load(); t != 0 {
+			edit = append(edit, float64(time.Unix(0, t).Sub(acked[i]))/float64(time.Millisecond))
+		}
+	}
+	var ms []float64
+	res.Events = 0
+	for _, bt := range batches {
+		if !bt.at.Before(meter.start) && bt.at.Before(end) {
+			ms = append(ms, float64(bt.dur)/float64(time.Millisecond))
+			res.Events += bt.in
+			res.OutputRows += bt.out
+		}
+	}
+	if res.Seconds > 0 {
+		res.EventsPerSec = float64(res.Events) / res.Seconds
+		res.EventsPerSecPerCore = res.EventsPerSec / float64(cfg.cores)
+	}
+	slices.Sort(ms)
+	slices.Sort(edit)
+	res.Batches = int64(len(ms))
+	res.BatchMsP50, res.BatchMsP99 = percentile(ms, 0.50), percentile(ms, 0.99)
+	rate, edits := cfg.rate, int64(n)
+	p50, p99, worst := percentile(edit, 0.50), percentile(edit, 0.99), percentile(edit, 1)
+	res.Rate, res.Edits, res.EditMsP50, res.EditMsP99, res.EditMsMax = &rate, &edits, &p50, &p99, &worst
+	if len(edit) < n {
+		return res, fmt.Errorf("%d of %d edits never showed in the output", n-len(edit), n)
+	}
+	return res, nil
 }

@@ -125,3 +125,40 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchLatencyMeasuresBatchesAndEdits(t *testing.T) {
+	lines := runBenchLines(t, "--latency", "--rate", "100000", "--duration", "400ms", "--edit-every", "20ms", "--cores", "2")
+	if len(lines) != 1 {
+		t.Fatalf("got %d lines, want 1", len(lines))
+	}
+	line := lines[0]
+	if line["query"] != "latency" {
+		t.Fatalf("query %v, want latency", line["query"])
+	}
+	if e, ok := line["error"]; ok {
+		t.Fatalf("latency failed: %v", e)
+	}
+	if got := num(t, line, "edits"); got != 20 {
+		t.Errorf("edits %v, want 400ms / 20ms = 20", got)
+	}
+	if got := num(t, line, "rate"); got != 100_000 {
+		t.Errorf("rate %v, want 100000", got)
+	}
+	// The stream keeps up with 100,000 events a second (92% of them bids)
+	// in 400ms: not far from 36,800 bids read in the window.
+	if got := num(t, line, "events"); got < 10_000 || got > 60_000 {
+		t.Errorf("events %v, want about 36,800", got)
+	}
+	if num(t, line, "batches") < 2 || num(t, line, "output_rows") <= 0 {
+		t.Errorf("batches %v, output_rows %v", line["batches"], line["output_rows"])
+	}
+	for _, p := range []string{"batch_ms", "edit_ms"} {
+		p50, p99 := num(t, line, p+"_p50"), num(t, line, p+"_p99")
+		if p50 <= 0 || p99 < p50 {
+			t.Errorf("%s_p50 %v, %s_p99 %v", p, p50, p, p99)
+		}
+	}
+	if max := num(t, line, "edit_ms_max"); max < num(t, line, "edit_ms_p99") || max > 10_000 {
+		t.Errorf("edit_ms_max %v", max)
+	}
+}

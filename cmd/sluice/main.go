@@ -4,6 +4,10 @@
 //	sluice [serve] [--listen 127.0.0.1:5433] [--data-dir ./sluice-data] [--log-level info]
 //	       [--metrics-listen 127.0.0.1:9187]
 //
+// `sluice bench [flags]` runs the Nexmark benchmark queries through an
+// in-process server instead and prints one JSON line per query (see
+// bench.go and BENCHMARKS.md; `sluice bench -h` lists its flags).
+//
 // Each flag may also be set by environment: SLUICE_LISTEN, SLUICE_DATA_DIR,
 // SLUICE_LOG_LEVEL, SLUICE_METRICS_LISTEN. Prometheus metrics (text format
 // 0.0.4) are served at http://<metrics-listen>/metrics; "off" turns that
