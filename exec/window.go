@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
@@ -31,11 +32,13 @@ import (
 // it: with r = t mod slide and last = t - r (the latest window start at
 // or before t) they are the ceil((size-r)/slide) windows starting at
 // last, last-slide, ..., which is size/slide windows for every row when
-// slide divides size. They are emitted in order of window start, by
-// gathering each input row once per window. Because the output can be
-// many times larger than the input, one input record is expanded over as
-// many Next calls as it takes to stay within maxBatchRows rows per
-// record.
+// slide divides size. Then, if every row of a record has a time, the
+// record goes out size/slide times, its arrays retained, not copied, each
+// time with the next window of every row (the earliest first: hopEvery).
+// Otherwise each row's windows are emitted in order of window start, by
+// gathering the row once per window. Because the output can be many times
+// larger than the input, one input record is expanded over as many Next
+// calls as it takes to stay within maxBatchRows rows per record.
 type windowOp struct {
 	input  Operator
 	time   *expr.Program
@@ -281,6 +284,9 @@ func (w *windowOp) tumble(rec arrow.Record, times arrow.Array) (arrow.Record, er
 // hopNext returns the next record of the hop expansion of w.cur, at most
 // maxBatchRows rows, or nil when the record is used up.
 func (w *windowOp) hopNext() (arrow.Record, error) {
+	if w.tvalid == nil && w.size%w.slide == 0 {
+		return w.hopEvery()
+	}
 	idx, starts := w.sel[:0], w.starts[:0]
 	size, slide := w.size, w.slide
 	tvals, tvalid := w.tvals, w.tvalid
@@ -326,6 +332,46 @@ func (w *windowOp) hopNext() (arrow.Record, error) {
 	copy(sdst, starts)
 	for i, s := range starts {
 		edst[i] = s + size
+	}
+	cols = append(cols, newArray(w.tsType, m, nil, 0, sbuf), newArray(w.tsType, m, nil, 0, ebuf))
+	return newRecordOwned(w.schema, cols, m)
+}
+
+// hopEvery is hopNext when every row has a time and the slide divides the
+// size: every row is then in exactly k = size/slide windows, and the j-th
+// window of every row (j = 0 the earliest) is one more output record made
+// of the input's own arrays, retained rather than gathered, and the window
+// columns. The rows are cut into slices of at most maxBatchRows, and each
+// slice goes out k times (w.row is the slice's first row, w.done the
+// window j).
+func (w *windowOp) hopEvery() (arrow.Record, error) {
+	n := len(w.tvals)
+	if w.row >= n {
+		return nil, nil
+	}
+	k := w.size / w.slide
+	lo, hi := w.row, min(n, w.row+maxBatchRows)
+	m := hi - lo
+	back := (k - 1 - w.done) * w.slide // from the row's latest window start
+	sbuf, sdst := allocFixed[int64](w.mem, m)
+	ebuf, edst := allocFixed[int64](w.mem, m)
+	for i, t := range w.tvals[lo:hi] {
+		s := t - floorMod(t, w.slide) - back
+		sdst[i], edst[i] = s, s+w.size
+	}
+	if w.done++; w.done == k {
+		w.row, w.done = hi, 0
+	}
+	nin := int(w.cur.NumCols())
+	cols := make([]arrow.Array, 0, nin+2)
+	for i := range nin {
+		c := w.cur.Column(i)
+		if m == c.Len() {
+			c.Retain()
+		} else {
+			c = array.NewSlice(c, int64(lo), int64(hi))
+		}
+		cols = append(cols, c)
 	}
 	cols = append(cols, newArray(w.tsType, m, nil, 0, sbuf), newArray(w.tsType, m, nil, 0, ebuf))
 	return newRecordOwned(w.schema, cols, m)

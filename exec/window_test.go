@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/big"
 	"math/rand"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -184,11 +186,18 @@ func TestWindowDropsRowsWithoutATime(t *testing.T) {
 				slide = size
 			}
 			want := refWindowRows(append(append(b1, b2...), b3...), 0, size, slide)
-			if !sameRows(got, want) {
+			if !sameWindowRows(got, want) {
 				t.Fatalf("got\n%swant\n%s", fmtRows(got), fmtRows(want))
 			}
-			if records != 2 {
-				t.Errorf("got %d records, want 2 (none for the record whose times are all NULL)", records)
+			// None for the record whose times are all NULL. A hop
+			// gathers the rows of b1 into one record, and sends b3, whose
+			// rows all have a time, once per window of a row (2).
+			wantRecords := 2
+			if kind == plan.WindowHop {
+				wantRecords = 3
+			}
+			if records != wantRecords {
+				t.Errorf("got %d records, want %d", records, wantRecords)
 			}
 		})
 	}
@@ -216,6 +225,61 @@ func TestTumblePassesTheInputArraysOnUncopied(t *testing.T) {
 	if rec.NumCols() != 4 {
 		t.Errorf("got %d columns, want 4", rec.NumCols())
 	}
+}
+
+func TestHopOfRowsThatAllHaveATimeSendsTheInputArraysOncePerWindow(t *testing.T) {
+	env := testEnv(t, 0)
+	rows := [][]any{{micros(1), int64(1)}, {micros(7), int64(2)}, {micros(12), nil}}
+	in := inputOf(t, env, "src", windowCols, rows)
+	src := env.Inputs["src"].(*recordsOp).recs[0]
+	ctx := context.Background()
+	// Size 10 µs, slide 5 µs: every row is in 2 windows.
+	op, err := Build(ctx, env, plan.NewWindow(in, plan.WindowHop, colRef(0, tTS), 10*time.Microsecond, 5*time.Microsecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	var starts [][]any
+	for j := range 2 {
+		rec, err := op.Next(ctx)
+		if err != nil || rec == nil {
+			t.Fatalf("Next %d = %v, %v", j, rec, err)
+		}
+		for i := range src.NumCols() {
+			if rec.Column(int(i)) != src.Column(int(i)) {
+				t.Errorf("record %d: column %d was copied", j, i)
+			}
+		}
+		var s []any
+		for r := range int(rec.NumRows()) {
+			s = append(s, expr.ValueAt(rec.Column(2), r))
+		}
+		starts = append(starts, s)
+	}
+	if rec, err := op.Next(ctx); rec != nil || err != nil {
+		t.Fatalf("a third record: %v, %v", rec, err)
+	}
+	// The earlier window of every row, then the later one.
+	want := [][]any{{micros(-5), micros(0), micros(5)}, {micros(0), micros(5), micros(10)}}
+	if !reflect.DeepEqual(starts, want) {
+		t.Fatalf("window starts %v, want %v", starts, want)
+	}
+}
+
+// sameWindowRows reports whether the rows of a window (time, v, start,
+// end) are those of want in any order: a hop sends the windows of a
+// record's rows window by window.
+func sameWindowRows(got, want [][]any) bool {
+	key := func(r []any) string { return fmt.Sprint(r...) }
+	sorted := func(rows [][]any) []string {
+		keys := make([]string, len(rows))
+		for i, r := range rows {
+			keys[i] = key(r)
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	return slices.Equal(sorted(got), sorted(want))
 }
 
 func TestHopAssignsEveryWindowHoldingARow(t *testing.T) {
@@ -254,7 +318,7 @@ func TestHopAssignsEveryWindowHoldingARow(t *testing.T) {
 			in := inputOf(t, env, "src", windowCols, rows)
 			got := mustRows(t, env, plan.NewWindow(in, plan.WindowHop, colRef(0, tTS), tc.size, tc.slide))
 			want := refWindowRows(rows, 0, tc.size, tc.slide)
-			if !sameRows(got, want) {
+			if !sameWindowRows(got, want) {
 				t.Fatalf("got\n%swant\n%s", fmtRows(got), fmtRows(want))
 			}
 			per := make([]int, len(rows))
@@ -300,7 +364,7 @@ func TestWindowsOfRandomTimesMatchTheReference(t *testing.T) {
 			in := inputOf(t, env, "src", windowCols, batches...)
 			got := mustRows(t, env, plan.NewWindow(in, kind, colRef(0, tTS), size, slide))
 			want := refWindowRows(rows, 0, size, slide)
-			if !sameRows(got, want) {
+			if !sameWindowRows(got, want) {
 				t.Fatalf("got\n%swant\n%s", fmtRows(got), fmtRows(want))
 			}
 		})
@@ -319,7 +383,7 @@ func TestHopOutputIsCutIntoRecordsOfAtMostMaxBatchRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := refWindowRows(rows, 0, 4*time.Microsecond, time.Microsecond)
-	if len(got) != len(want) || !sameRows(got, want) {
+	if len(got) != len(want) || !sameWindowRows(got, want) {
 		t.Fatalf("got %d rows, want %d (or they differ)", len(got), len(want))
 	}
 	if min := (len(want) + maxBatchRows - 1) / maxBatchRows; records < min {
