@@ -133,18 +133,25 @@ func convertFrom[T int16 | int32 | int64 | float32 | float64, S int64 | float64]
 }
 
 // take gathers the rows idx of a into a new array: row i of the result is
-// row idx[i] of a, or NULL when idx[i] is negative.
+// row idx[i] of a, or NULL when idx[i] is negative. Rows that are one run
+// of a (idx[i] = idx[0] + i, as a join whose left rows each matched once
+// asks for) are a slice of a, sharing its buffers, not a copy.
 func take(mem memory.Allocator, a arrow.Array, idx []int32) (arrow.Array, error) {
 	n := len(idx)
 	// Validity: needed when a has nulls or some index is negative.
 	var vbuf *memory.Buffer
 	nulls := 0
 	hasNeg := false
-	for _, j := range idx {
+	run := n > 0
+	for i, j := range idx {
 		if j < 0 {
-			hasNeg = true
+			hasNeg, run = true, false
 			break
 		}
+		run = run && j == idx[0]+int32(i)
+	}
+	if run {
+		return array.NewSlice(a, int64(idx[0]), int64(idx[0])+int64(n)), nil
 	}
 	if a.NullN() > 0 || hasNeg {
 		var bits []byte
@@ -193,11 +200,21 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) (arrow.Array, error)
 		}
 		return newArray(dt, n, vbuf, nulls, buf), nil
 	case arrow.STRING:
-		s := a.(*array.String)
+		// The source's offsets and bytes are read directly: the sizes in
+		// one pass, the bytes in a second, no string headers between.
+		d := a.Data()
+		var src []byte
+		var soffs []int32
+		if b := d.Buffers()[2]; b != nil {
+			src = b.Bytes()
+		}
+		if b := d.Buffers()[1]; b != nil {
+			soffs = arrow.Int32Traits.CastFromBytes(b.Bytes())[d.Offset():]
+		}
 		total := 0
 		for _, j := range idx {
 			if j >= 0 {
-				total += len(s.Value(int(j)))
+				total += int(soffs[j+1] - soffs[j])
 			}
 		}
 		obuf, offs := allocFixed[int32](mem, n+1)
@@ -208,7 +225,7 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) (arrow.Array, error)
 		offs[0] = 0
 		for i, j := range idx {
 			if j >= 0 {
-				pos += copy(data[pos:], s.Value(int(j)))
+				pos += copy(data[pos:], src[soffs[j]:soffs[j+1]])
 			}
 			offs[i+1] = int32(pos)
 		}

@@ -84,6 +84,27 @@ func TestTake(t *testing.T) {
 				t.Errorf("got %d nulls, want %d", got.NullN(), wantNulls)
 			}
 		})
+		t.Run("take of a run of "+tt.name+" is a slice sharing the array's buffers", func(t *testing.T) {
+			full := arrayOf(t, env, tt.typ, tt.vals...)
+			defer full.Release()
+			sliced := array.NewSlice(full, 1, int64(full.Len()))
+			defer sliced.Release()
+			got, err := take(env.mem(), sliced, []int32{1, 2, 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Release()
+			if g, want := valuesOfArray(got), tt.vals[2:5]; fmt.Sprint(g) != fmt.Sprint(want) {
+				t.Errorf("got %v, want %v", g, want)
+			}
+			if got.NullN() != 1 {
+				t.Errorf("got %d nulls, want 1", got.NullN())
+			}
+			gb, fb := got.Data().Buffers(), full.Data().Buffers()
+			if gb[len(gb)-1] != fb[len(fb)-1] {
+				t.Errorf("the values were copied")
+			}
+		})
 	}
 }
 
