@@ -628,6 +628,8 @@ func (x *Nexmark) Close() error { return nil }
 // record to the next.
 type nxScratch struct {
 	ev   []int64  // the rows' event numbers
+	lp   []int64  // the newest person at each row's event (lastPerson)
+	la   []int64  // the newest auction at each row's event (lastAuction)
 	vals []string // a text column's values, before they are copied
 	buf  []byte
 }
@@ -635,13 +637,12 @@ type nxScratch struct {
 // record generates rows [from, from+n) of the table.
 func (x *Nexmark) record(mem memory.Allocator, from int64, n int, sc *nxScratch) (arrow.Record, error) {
 	if cap(sc.ev) < n {
-		sc.ev = make([]int64, n)
+		sc.ev, sc.lp, sc.la = make([]int64, n), make([]int64, n), make([]int64, n)
 		sc.vals = make([]string, n)
 	}
-	ev := sc.ev[:n]
-	for i := range ev {
-		ev[i] = x.mix.eventOf(x.opts.Table, from+int64(i))
-	}
+	sc.ev, sc.lp, sc.la = sc.ev[:n], sc.lp[:n], sc.la[:n]
+	ev := sc.ev
+	x.eventsOf(from, ev, sc.lp, sc.la)
 	arrs := make([]arrow.Array, len(x.cols))
 	release := func() {
 		for _, a := range arrs {
@@ -651,7 +652,7 @@ func (x *Nexmark) record(mem memory.Allocator, from int64, n int, sc *nxScratch)
 		}
 	}
 	for i, c := range x.cols {
-		a, err := x.column(mem, c, from, ev, sc)
+		a, err := x.column(mem, c, from, sc)
 		if err != nil {
 			release()
 			return nil, err
@@ -663,18 +664,59 @@ func (x *Nexmark) record(mem memory.Allocator, from int64, n int, sc *nxScratch)
 	return rec, nil
 }
 
-// column generates one column for the events ev (rows from, from+1, ...).
-func (x *Nexmark) column(mem memory.Allocator, c nxCol, from int64, ev []int64, sc *nxScratch) (arrow.Array, error) {
+// eventsOf fills, for rows from, from+1, ... of the table, their event
+// numbers and the newest person and auction at each (the reference's
+// lastBase0PersonId and lastBase0AuctionId), stepping through the epochs
+// of the mix rather than dividing for every row.
+func (x *Nexmark) eventsOf(from int64, ev, lp, la []int64) {
+	m := x.mix
+	var per, first int64 // rows of the table per epoch; its first event's place in an epoch
+	switch x.opts.Table {
+	case NexmarkPerson:
+		per, first = m.p, 0
+	case NexmarkAuction:
+		per, first = m.a, m.p
+	default:
+		per, first = m.b, m.p+m.a
+	}
+	e, r := from/per, from%per
+	for i := range ev {
+		ev[i] = e*m.t + first + r
+		switch x.opts.Table {
+		case NexmarkPerson:
+			lp[i], la[i] = e*m.p+r, e*m.a-1
+		case NexmarkAuction:
+			lp[i], la[i] = e*m.p+m.p-1, e*m.a+r
+		default:
+			lp[i], la[i] = e*m.p+m.p-1, e*m.a+m.a-1
+		}
+		if r++; r == per {
+			e, r = e+1, 0
+		}
+	}
+}
+
+// column generates one column for the rows from, from+1, ... whose events
+// are in sc.
+func (x *Nexmark) column(mem memory.Allocator, c nxCol, from int64, sc *nxScratch) (arrow.Array, error) {
+	ev := sc.ev
 	n := len(ev)
 	switch c.kind {
 	case nxInt:
 		buf, v := newInt64s(mem, n)
-		x.ints(c.name, from, ev, v)
+		x.ints(c.name, from, ev, sc.lp, sc.la, v)
 		return fixedArray(c.dt, n, buf), nil
 	case nxTime:
 		buf, v := newInt64s(mem, n)
-		for i, e := range ev {
-			v[i] = x.eventTime(e)
+		if x.delay%1000 == 0 {
+			step := x.delay / 1000
+			for i, e := range ev {
+				v[i] = x.base + e*step
+			}
+		} else {
+			for i, e := range ev {
+				v[i] = x.eventTime(e)
+			}
 		}
 		if c.name == "expires" {
 			x.expires(ev, v)
@@ -689,9 +731,10 @@ func (x *Nexmark) eventTime(n int64) int64 {
 	return x.base + (n/1000)*x.delay + (n%1000)*x.delay/1000
 }
 
-// ints fills v with an integer column.
-func (x *Nexmark) ints(name string, from int64, ev []int64, v []int64) {
-	o, m := &x.opts, x.mix
+// ints fills v with an integer column; lp and la are the rows' newest
+// person and auction.
+func (x *Nexmark) ints(name string, from int64, ev, lp, la, v []int64) {
+	o := &x.opts
 	switch x.opts.Table + "." + name {
 	case "person.id":
 		for i := range v {
@@ -703,7 +746,7 @@ func (x *Nexmark) ints(name string, from int64, ev []int64, v []int64) {
 		}
 	case "bid.auction":
 		for i, n := range ev {
-			last := m.lastAuction(n)
+			last := la[i]
 			var a int64
 			if uniform(x.draw(dBidAuctionHot, n), uint64(o.HotAuctionRatio)) > 0 {
 				a = last / nxHotBatch * nxHotBatch
@@ -717,9 +760,9 @@ func (x *Nexmark) ints(name string, from int64, ev []int64, v []int64) {
 		for i, n := range ev {
 			var p int64
 			if uniform(x.draw(dBidBidderHot, n), uint64(o.HotBidderRatio)) > 0 {
-				p = m.lastPerson(n)/nxHotBatch*nxHotBatch + 1
+				p = lp[i]/nxHotBatch*nxHotBatch + 1
 			} else {
-				p = x.nextPerson(n, x.draw(dBidBidder, n))
+				p = x.nextPerson(lp[i], x.draw(dBidBidder, n))
 			}
 			v[i] = p + nxFirstPersonID
 		}
@@ -731,9 +774,9 @@ func (x *Nexmark) ints(name string, from int64, ev []int64, v []int64) {
 		for i, n := range ev {
 			var p int64
 			if uniform(x.draw(dAucSellerHot, n), uint64(o.HotSellerRatio)) > 0 {
-				p = m.lastPerson(n) / nxHotBatch * nxHotBatch
+				p = lp[i] / nxHotBatch * nxHotBatch
 			} else {
-				p = x.nextPerson(n, x.draw(dAucSeller, n))
+				p = x.nextPerson(lp[i], x.draw(dAucSeller, n))
 			}
 			v[i] = p + nxFirstPersonID
 		}
@@ -753,9 +796,9 @@ func (x *Nexmark) ints(name string, from int64, ev []int64, v []int64) {
 }
 
 // nextPerson is the reference's nextBase0PersonId: one of the active
-// people at event n, or a little past the newest.
-func (x *Nexmark) nextPerson(n int64, h uint64) int64 {
-	people := x.mix.lastPerson(n) + 1
+// people at an event whose newest person is last, or a little past it.
+func (x *Nexmark) nextPerson(last int64, h uint64) int64 {
+	people := last + 1
 	active := min(people, x.opts.NumActivePeople)
 	return people - active + int64(uniform(h, uint64(active+nxPersonIDLead)))
 }

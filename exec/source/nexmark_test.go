@@ -401,3 +401,26 @@ func TestParseNexmarkOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestNexmarkStepsThroughEpochsAsTheReferenceDivides(t *testing.T) {
+	for _, o := range []NexmarkOptions{{}, {PersonProportion: 3, AuctionProportion: 2, BidProportion: 7}} {
+		for _, table := range []string{NexmarkBid, NexmarkAuction, NexmarkPerson} {
+			o.Table = table
+			x := newNexmark(t, o)
+			m := x.mix
+			for _, from := range []int64{0, 1, 45, 46, 47, 999_999_937} {
+				const n = 200
+				ev, lp, la := make([]int64, n), make([]int64, n), make([]int64, n)
+				x.eventsOf(from, ev, lp, la)
+				for i := range n {
+					k := from + int64(i)
+					want := m.eventOf(table, k)
+					if ev[i] != want || lp[i] != m.lastPerson(want) || la[i] != m.lastAuction(want) {
+						t.Fatalf("%+v: row %d: event %d, last person %d, last auction %d; want %d, %d, %d",
+							o, k, ev[i], lp[i], la[i], want, m.lastPerson(want), m.lastAuction(want))
+					}
+				}
+			}
+		}
+	}
+}
