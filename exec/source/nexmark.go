@@ -359,7 +359,7 @@ type Nexmark struct {
 	// pool is random text that the random strings are cut from.
 	pool string
 	// channels and urls: the hot ones first, then channel-0 ...
-	channels, urls []string
+	channels, urls nxPacked
 	delay          int64 // inter-event delay, nanoseconds
 	base           int64 // date_time of event 0, microseconds
 	// bound is the number of rows there will ever be (math.MaxInt64
@@ -447,34 +447,51 @@ func (x *Nexmark) makeText() {
 			r.text(3+int(uniform(r.next(), 2)), '_') + "/" + r.text(3+int(uniform(r.next(), 2)), '_') +
 			"/item.htm?query=1"
 	}
+	var channels, urls []string
 	for _, c := range nxHotChannels {
-		x.channels = append(x.channels, c)
-		x.urls = append(x.urls, baseURL())
+		channels = append(channels, c)
+		urls = append(urls, baseURL())
 	}
 	for i := range nxChannels {
-		x.channels = append(x.channels, "channel-"+strconv.Itoa(i))
+		channels = append(channels, "channel-"+strconv.Itoa(i))
 		u := baseURL()
 		if uniform(r.next(), 10) > 0 {
 			u += "&channel_id=" + strconv.FormatInt(int64(math.Abs(float64(int32(bits.Reverse32(uint32(i)))))), 10)
 		}
-		x.urls = append(x.urls, u)
+		urls = append(urls, u)
 	}
-	// Packed into one string each, in order: a bid copies a random one,
-	// and they are denser in the caches together than as 20,000 objects.
-	x.channels, x.urls = packStrings(x.channels), packStrings(x.urls)
+	x.channels, x.urls = packText(channels), packText(urls)
 }
 
-// packStrings returns ss as slices of one string.
-func packStrings(ss []string) []string {
-	all := strings.Join(ss, "")
-	out := make([]string, len(ss))
-	pos := 0
-	for i, v := range ss {
-		out[i] = all[pos : pos+len(v)]
-		pos += len(v)
-	}
-	return out
+// nxPacked is a list of strings packed into one, value k being
+// all[offs[k]:offs[k+1]]: a bid copies a random one of 10,004 URLs, and
+// they are denser in the caches together than as as many objects, and a
+// column's values are gathered as spans of it, with no pointers (and so
+// no write barriers) per row.
+type nxPacked struct {
+	all  string
+	offs []int32
 }
+
+func packText(ss []string) nxPacked {
+	t := nxPacked{all: strings.Join(ss, ""), offs: make([]int32, len(ss)+1)}
+	for i, v := range ss {
+		t.offs[i+1] = t.offs[i] + int32(len(v))
+	}
+	return t
+}
+
+func (t nxPacked) span(k uint64) nxSpan {
+	return nxSpan{off: t.offs[k], n: t.offs[k+1] - t.offs[k]}
+}
+
+// nxSpan is a value of a text column as a place in a string.
+type nxSpan struct{ off, n int32 }
+
+var (
+	nxCityText  = packText(nxCities)
+	nxStateText = packText(nxStates)
+)
 
 // splitmix is a splitmix64 sequence, for what the source makes once.
 type splitmix struct{ s uint64 }
@@ -627,18 +644,18 @@ func (x *Nexmark) Close() error { return nil }
 // nxScratch is what one goroutine generating records reuses from one
 // record to the next.
 type nxScratch struct {
-	ev   []int64  // the rows' event numbers
-	lp   []int64  // the newest person at each row's event (lastPerson)
-	la   []int64  // the newest auction at each row's event (lastAuction)
-	vals []string // a text column's values, before they are copied
-	buf  []byte
+	ev    []int64  // the rows' event numbers
+	lp    []int64  // the newest person at each row's event (lastPerson)
+	la    []int64  // the newest auction at each row's event (lastAuction)
+	spans []nxSpan // a text column's values, before they are copied
+	buf   []byte
 }
 
 // record generates rows [from, from+n) of the table.
 func (x *Nexmark) record(mem memory.Allocator, from int64, n int, sc *nxScratch) (arrow.Record, error) {
 	if cap(sc.ev) < n {
 		sc.ev, sc.lp, sc.la = make([]int64, n), make([]int64, n), make([]int64, n)
-		sc.vals = make([]string, n)
+		sc.spans = make([]nxSpan, n)
 	}
 	sc.ev, sc.lp, sc.la = sc.ev[:n], sc.lp[:n], sc.la[:n]
 	ev := sc.ev
@@ -838,18 +855,16 @@ func (x *Nexmark) expires(ev []int64, v []int64) {
 }
 
 // nxString is the reference's nextString(maxLength): 3 to maxLength-1
-// random characters (cut from the pool, where h's low 16 bits say).
-func (x *Nexmark) nxString(h uint64, maxLength int) string {
-	l := 3 + int(uniform(h, uint64(maxLength-3)))
-	off := int(h & (nxPoolBytes - 1))
-	return x.pool[off : off+l]
+// random characters, cut from the pool where h's low 16 bits say.
+func nxString(h uint64, maxLength int) nxSpan {
+	return nxSpan{off: int32(h & (nxPoolBytes - 1)), n: 3 + int32(uniform(h, uint64(maxLength-3)))}
 }
 
 // extra is the reference's nextExtra: random characters that pad an event
 // of size current toward avg bytes, within 20% of the difference.
-func (x *Nexmark) extra(h uint64, current, avg int64) string {
+func extra(h uint64, current, avg int64) nxSpan {
 	if current > avg {
-		return ""
+		return nxSpan{}
 	}
 	avg -= current
 	delta := int64(math.Round(float64(avg) * 0.2))
@@ -857,9 +872,11 @@ func (x *Nexmark) extra(h uint64, current, avg int64) string {
 	if delta > 0 {
 		size += int64(uniform(h, uint64(2*delta)))
 	}
-	off := int(h & (nxPoolBytes - 1))
-	return x.pool[off : off+int(size)]
+	return nxSpan{off: int32(h & (nxPoolBytes - 1)), n: int32(size)}
 }
+
+// text is a span of the pool.
+func (x *Nexmark) text(s nxSpan) string { return x.pool[s.off : s.off+s.n] }
 
 // The parts of a person, from its draws (the extra column needs their
 // lengths).
@@ -869,15 +886,15 @@ func (x *Nexmark) personName(n int64) (first, last string) {
 }
 
 func (x *Nexmark) personEmail(n int64) (user, host string) {
-	return x.nxString(x.draw(dPerEmailUser, n), 7), x.nxString(x.draw(dPerEmailHost, n), 5)
+	return x.text(nxString(x.draw(dPerEmailUser, n), 7)), x.text(nxString(x.draw(dPerEmailHost, n), 5))
 }
 
-func (x *Nexmark) personCity(n int64) string {
-	return nxCities[uniform(x.draw(dPerCity, n), uint64(len(nxCities)))]
+func (x *Nexmark) personCity(n int64) nxSpan {
+	return nxCityText.span(uniform(x.draw(dPerCity, n), uint64(len(nxCities))))
 }
 
-func (x *Nexmark) personState(n int64) string {
-	return nxStates[uniform(x.draw(dPerState, n), uint64(len(nxStates)))]
+func (x *Nexmark) personState(n int64) nxSpan {
+	return nxStateText.span(uniform(x.draw(dPerState, n), uint64(len(nxStates))))
 }
 
 // creditCard appends four groups of four digits.
@@ -896,17 +913,20 @@ func creditCard(dst []byte, h uint64) []byte {
 }
 
 // strings generates a text column. Values that are cut from the pool or
-// the channel lists are gathered first and copied into a data buffer of
-// exactly their size; the person's composed values are built in place.
+// from packed lists are gathered first, as spans, and copied into a data
+// buffer of exactly their size; the person's composed values are built in
+// place.
 func (x *Nexmark) strings(mem memory.Allocator, c nxCol, ev []int64, sc *nxScratch) (arrow.Array, error) {
 	o := &x.opts
-	vals := sc.vals[:len(ev)]
+	spans := sc.spans[:len(ev)]
+	src := x.pool
 	switch x.opts.Table + "." + c.name {
 	case "bid.channel", "bid.url":
 		names := x.channels
 		if c.name == "url" {
 			names = x.urls
 		}
+		src = names.all
 		hot := uint64(len(nxHotChannels))
 		for i, e := range ev {
 			h := x.draw(dBidChannel, e)
@@ -914,57 +934,59 @@ func (x *Nexmark) strings(mem memory.Allocator, c nxCol, ev []int64, sc *nxScrat
 			if uniform(x.draw(dBidChannelHot, e), uint64(o.HotChannelRatio)) > 0 {
 				k = uniform(h, hot)
 			}
-			vals[i] = names[k]
+			spans[i] = names.span(k)
 		}
 	case "bid.extra":
 		for i, e := range ev {
-			vals[i] = x.extra(x.draw(dBidExtra, e), 32, o.AvgBidBytes)
+			spans[i] = extra(x.draw(dBidExtra, e), 32, o.AvgBidBytes)
 		}
 	case "auction.item_name":
 		for i, e := range ev {
-			vals[i] = x.nxString(x.draw(dAucName, e), 20)
+			spans[i] = nxString(x.draw(dAucName, e), 20)
 		}
 	case "auction.description":
 		for i, e := range ev {
-			vals[i] = x.nxString(x.draw(dAucDesc, e), 100)
+			spans[i] = nxString(x.draw(dAucDesc, e), 100)
 		}
 	case "auction.extra":
 		for i, e := range ev {
-			size := 8 + len(x.nxString(x.draw(dAucName, e), 20)) + len(x.nxString(x.draw(dAucDesc, e), 100)) + 40
-			vals[i] = x.extra(x.draw(dAucExtra, e), int64(size), o.AvgAuctionBytes)
+			size := 8 + nxString(x.draw(dAucName, e), 20).n + nxString(x.draw(dAucDesc, e), 100).n + 40
+			spans[i] = extra(x.draw(dAucExtra, e), int64(size), o.AvgAuctionBytes)
 		}
 	case "person.city":
+		src = nxCityText.all
 		for i, e := range ev {
-			vals[i] = x.personCity(e)
+			spans[i] = x.personCity(e)
 		}
 	case "person.state":
+		src = nxStateText.all
 		for i, e := range ev {
-			vals[i] = x.personState(e)
+			spans[i] = x.personState(e)
 		}
 	case "person.extra":
 		for i, e := range ev {
 			first, last := x.personName(e)
 			user, host := x.personEmail(e)
-			size := 8 + len(first) + 1 + len(last) + len(user) + 1 + len(host) + 4 + 19 + len(x.personCity(e)) + len(x.personState(e))
-			vals[i] = x.extra(x.draw(dPerExtra, e), int64(size), o.AvgPersonBytes)
+			size := 8 + len(first) + 1 + len(last) + len(user) + 1 + len(host) + 4 + 19 + int(x.personCity(e).n) + int(x.personState(e).n)
+			spans[i] = extra(x.draw(dPerExtra, e), int64(size), o.AvgPersonBytes)
 		}
 	default:
 		return x.composed(mem, c, ev, sc)
 	}
 	total := 0
-	for i, v := range vals {
-		if c.width > 0 && len(v) > c.width {
-			vals[i] = v[:c.width]
+	for i, sp := range spans {
+		if c.width > 0 && int(sp.n) > c.width {
+			spans[i].n = int32(c.width)
 		}
-		total += len(vals[i])
+		total += int(spans[i].n)
 	}
 	if total > math.MaxInt32 {
 		return nil, errTextTooLong()
 	}
 	s := newStrCol(mem, len(ev), total, 0)
 	data, offs, pos := s.data, s.offs, 0
-	for i, v := range vals {
-		pos += copy(data[pos:], v)
+	for i, sp := range spans {
+		pos += copy(data[pos:], src[sp.off:sp.off+sp.n])
 		offs[i+1] = int32(pos)
 	}
 	s.pos = pos
