@@ -84,7 +84,11 @@ type benchResult struct {
 	BatchMsP50          float64 `json:"batch_ms_p50"`
 	BatchMsP99          float64 `json:"batch_ms_p99"`
 	CPUSeconds          float64 `json:"cpu_seconds"`
-	OutputRows          int64   `json:"output_rows"`
+	// EventsPerCPUSec is events over the process's CPU time: the work per
+	// core actually used, steadier than events_per_sec_per_core on a
+	// machine shared with other work.
+	EventsPerCPUSec float64 `json:"events_per_cpu_sec"`
+	OutputRows      int64   `json:"output_rows"`
 	// limit: q2's answer, computed by hand.
 	Matches  *int64 `json:"matches,omitempty"`
 	Checksum *int64 `json:"checksum,omitempty"`
@@ -532,9 +536,17 @@ func (m meter) stop(res *benchResult, cfg benchConfig) {
 	if res.Events == 0 {
 		res.Events = cfg.events
 	}
+	res.rates(cfg)
+}
+
+// rates fills the rates from Events, Seconds and CPUSeconds.
+func (res *benchResult) rates(cfg benchConfig) {
 	if res.Seconds > 0 {
 		res.EventsPerSec = float64(res.Events) / res.Seconds
 		res.EventsPerSecPerCore = res.EventsPerSec / float64(cfg.cores)
+	}
+	if res.CPUSeconds > 0 {
+		res.EventsPerCPUSec = float64(res.Events) / res.CPUSeconds
 	}
 }
 
@@ -792,10 +804,7 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 			res.OutputRows += bt.out
 		}
 	}
-	if res.Seconds > 0 {
-		res.EventsPerSec = float64(res.Events) / res.Seconds
-		res.EventsPerSecPerCore = res.EventsPerSec / float64(cfg.cores)
-	}
+	res.rates(cfg)
 	slices.Sort(ms)
 	slices.Sort(edit)
 	res.Batches = int64(len(ms))

@@ -73,6 +73,9 @@ func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 		if num(t, line, "peak_rss_bytes") <= 0 || num(t, line, "cpu_seconds") <= 0 {
 			t.Errorf("%s: peak_rss_bytes %v, cpu_seconds %v", q, line["peak_rss_bytes"], line["cpu_seconds"])
 		}
+		if got, cpu := num(t, line, "events_per_cpu_sec"), num(t, line, "cpu_seconds"); math.Abs(got*cpu-events) > 1e-6*events {
+			t.Errorf("%s: %v events per CPU second over %v CPU seconds is not %d events", q, got, cpu, events)
+		}
 		// A stream reads at most max_rows_per_batch rows a batch, so at
 		// least 4 batches per pass over the 20,000 bids (q7 makes two).
 		passes := 1.0
