@@ -47,6 +47,18 @@
 // schema message repeated in every frame (a few hundred bytes), which
 // matters only for appends of a handful of rows.
 //
+// With format = 'json' (LogOptions.Format) the log is a local Kafka
+// topic of JSON messages: a frame's record has one binary column holding
+// one raw message per row, so offsets stay message numbers and framing,
+// CRCs, tags, torn-tail recovery and retention are unchanged. AppendJSON
+// stores messages as given, valid or not; Append and AppendRecords encode
+// their rows with JSONEncoder. Read decodes the messages with JSONDecoder
+// into the declared columns and leaves out those that do not decode;
+// ReadWithBad (BadRecordReader) also returns them, with their offsets and
+// errors. The format is not stored in the log, only in the source's
+// options: a log opened with the other format fails on Read (42804, the
+// frame's schema tells) rather than misreading its frames.
+//
 // Appends are atomic: all values are converted before anything is
 // written; the frame goes down in one write, is fsynced, and only then
 // enters the in-memory index readers use, so a reader never sees a row
@@ -75,6 +87,20 @@
 // Earliest is the first offset of the oldest remaining segment. A segment
 // whose file cannot be removed blocks the deletion of newer ones until it
 // is, so the files on disk never have a gap.
+//
+// # JSON (json.go)
+//
+// JSONDecoder decodes one JSON object per message into a row of Arrow
+// builders, as Kafka, Spark or ksqlDB users expect (keys matched exactly,
+// then ignoring case; unknown keys skipped; absent or null is NULL); its
+// doc comment lists the rules per type. It is a hand-written scanner in
+// three passes: validate the whole message and record each column's
+// value span in per-decoder slots; convert the spans; append. Only the
+// last pass touches the builders and it cannot fail, so a bad message
+// appends nothing. It allocates nothing per message once its scratch has
+// grown. JSONEncoder writes rows as JSON objects the decoder reads back to
+// the same values (RFC 3339 UTC timestamps, shortest floats, NaN and the
+// infinities as strings).
 //
 // # connector = 'datagen' (datagen.go)
 //

@@ -126,9 +126,10 @@ type jsonSlot struct {
 }
 
 type jsonCol struct {
-	name string
-	kind jsonKind
-	typ  string // SQL type name, for errors
+	name  string
+	kind  jsonKind
+	typ   string // SQL type name, for errors
+	width int    // of a VARCHAR(n) (SetTextWidth); 0: no limit
 }
 
 // JSONDecoder decodes JSON objects, one per message, into the columns of
@@ -228,6 +229,19 @@ func NewJSONDecoder(fields []arrow.Field) (*JSONDecoder, error) {
 		}
 	}
 	return d, nil
+}
+
+// SetTextWidth makes text column i refuse a value of more than n
+// characters, as a VARCHAR(n) column does (SQLSTATE 22001, `column
+// "page": value too long for type character varying(64)`); n <= 0 lifts
+// the limit. It does nothing to a column of another type.
+func (d *JSONDecoder) SetTextWidth(i, n int) {
+	col := &d.cols[i]
+	if col.kind != jkText {
+		return
+	}
+	col.width = max(n, 0)
+	col.typ = sqltypes.Varchar(col.width).String()
 }
 
 // plainName reports whether JSON writes name as it is, between quotes:
@@ -882,17 +896,23 @@ func (d *JSONDecoder) convertSlot(msg []byte, col *jsonCol, s *jsonSlot) error {
 			return d.valueError(col, raw, "is not a number")
 		}
 	case jkText:
+		text := raw
 		switch s.kind {
 		case vkString:
 			if s.esc {
 				s.bufStart = len(d.buf)
 				d.buf = unescape(d.buf, raw[1:len(raw)-1])
 				s.inBuf, s.bufEnd = true, len(d.buf)
+				text = d.buf[s.bufStart:]
 			} else {
-				s.inBuf, s.text = false, raw[1:len(raw)-1]
+				text = raw[1 : len(raw)-1]
+				s.inBuf, s.text = false, text
 			}
 		default:
 			s.inBuf, s.text = false, raw
+		}
+		if col.width > 0 && len(text) > col.width && utf8.RuneCount(text) > col.width {
+			return sqlerr.New(sqlerr.StringDataRightTruncation, "column %q: value too long for type %s", col.name, col.typ)
 		}
 	case jkTimestamp:
 		switch s.kind {

@@ -468,6 +468,43 @@ func TestJSONDecoderReusesItsScratchSpace(t *testing.T) {
 	})
 }
 
+func TestJSONDecodeSetTextWidthCountsCharacters(t *testing.T) {
+	d, err := NewJSONDecoder(jsonFields(t, Column{"n", sqltypes.Int64}, Column{"page", sqltypes.Text}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetTextWidth(0, 2) // not a text column: no effect
+	d.SetTextWidth(1, 4)
+	mem := checkedAlloc(t)
+	rb := array.NewRecordBuilder(mem, arrow.NewSchema(jsonFields(t, Column{"n", sqltypes.Int64}, Column{"page", sqltypes.Text}), nil))
+	defer rb.Release()
+	for _, tc := range []struct {
+		msg     string
+		wantErr string
+	}{
+		{`{"n":12345,"page":"éééé"}`, ""},
+		{`{"page":"\u00e9\u00e9\u00e9\u00e9"}`, ""},
+		{`{"page":12.5}`, ""},
+		{`{"page":"ééééé"}`, `column "page": value too long for type character varying(4)`},
+		{`{"page":"a\tbcd"}`, `column "page": value too long for type character varying(4)`},
+		{`{"page":[1,2,3]}`, `column "page": value too long for type character varying(4)`},
+	} {
+		err := d.Decode([]byte(tc.msg), rb.Fields())
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("Decode(%s): %v", tc.msg, err)
+		case tc.wantErr != "" && err == nil:
+			t.Errorf("Decode(%s) succeeded, want %s", tc.msg, tc.wantErr)
+		case tc.wantErr != "":
+			assertCode(t, err, sqlerr.StringDataRightTruncation, tc.wantErr)
+		}
+	}
+	d.SetTextWidth(1, 0)
+	if err := d.Decode([]byte(`{"page":"ééééé"}`), rb.Fields()); err != nil {
+		t.Fatalf("after lifting the limit: %v", err)
+	}
+}
+
 func TestNewJSONDecoderRefusesUnsupportedTypes(t *testing.T) {
 	for _, f := range []arrow.Field{
 		{Name: "b", Type: arrow.BinaryTypes.Binary},

@@ -40,6 +40,10 @@ import (
 //	28 body    [int64 tag, if flagTagged,] then one Arrow IPC stream:
 //	           schema message, one record batch, EOS
 //
+// The record batch has the declared columns (format 'arrow'), or one
+// binary column "value" holding one raw message per row (format 'json';
+// see messageSchema). Either way a row is an offset.
+//
 // Tags (AppendRecordsTagged) came after the first version of the format.
 // Row counts never reach bit 31 (maxFrameRows), so a frame written before
 // tags existed reads as an untagged frame, and an untagged frame is still
@@ -56,6 +60,10 @@ const (
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// messageSchema is the schema of the frame records of a json log: one
+// raw message per row.
+var messageSchema = arrow.NewSchema([]arrow.Field{{Name: "value", Type: arrow.BinaryTypes.Binary}}, nil)
 
 // frameInfo is the in-memory index entry of one frame.
 type frameInfo struct {
@@ -91,6 +99,12 @@ type Log struct {
 	now    func() time.Time
 	alloc  memory.Allocator // for encoding appends
 
+	// Format 'json': frames hold messages (messageSchema), which appends
+	// encode with enc and reads decode into schema.
+	json        bool
+	frameSchema *arrow.Schema // of the frames' records: schema or messageSchema
+	enc         *JSONEncoder
+
 	// wmu serialises appends, rolls, retention and Close. It is held
 	// across write and fsync.
 	wmu    sync.Mutex
@@ -107,13 +121,17 @@ type Log struct {
 	shut   bool
 }
 
-var _ Source = (*Log)(nil)
+var (
+	_ Source          = (*Log)(nil)
+	_ BadRecordReader = (*Log)(nil)
+)
 
 // OpenLog opens the log in dir, creating dir and an empty log if needed.
 // It recovers from a crash: a torn or corrupt frame at the end of the last
 // segment (no valid frame after it) is cut off; a corrupt frame anywhere
 // else is an error (XX001). A log directory must be open in one Log at a
-// time.
+// time, and always with the same format (opts.Format): it is not stored,
+// and Read refuses frames of the other format (42804).
 func OpenLog(ctx context.Context, dir string, cols []Column, opts LogOptions) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -133,6 +151,15 @@ func OpenLog(ctx context.Context, dir string, cols []Column, opts LogOptions) (*
 		opts:   opts,
 		now:    opts.Now,
 		alloc:  memory.NewGoAllocator(),
+
+		json:        opts.Format == LogFormatJSON,
+		frameSchema: schema,
+	}
+	if l.json {
+		l.frameSchema = messageSchema
+		if l.enc, err = NewJSONEncoder(schema); err != nil {
+			return nil, err
+		}
 	}
 	if l.name == "" {
 		l.name = strconv.Quote(dir)
@@ -440,6 +467,14 @@ func syncDir(dir string) error {
 // Schema implements Source.
 func (l *Log) Schema() *arrow.Schema { return l.schema }
 
+// Format returns LogFormatArrow or LogFormatJSON.
+func (l *Log) Format() string {
+	if l.json {
+		return LogFormatJSON
+	}
+	return LogFormatArrow
+}
+
 // Latest implements Source: the offset the next appended row gets.
 func (l *Log) Latest(ctx context.Context) (Offsets, error) {
 	l.mu.Lock()
@@ -464,6 +499,9 @@ func (l *Log) Earliest(ctx context.Context) (Offsets, error) {
 //
 // After a successful append it applies retention; a failure to delete a
 // segment then is not the append's error (EnforceRetention reports it).
+//
+// A json log stores each row as a JSON message (JSONEncoder), after the
+// same checks.
 func (l *Log) Append(ctx context.Context, rows [][]any) (first int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -479,7 +517,71 @@ func (l *Log) Append(ctx context.Context, rows [][]any) (first int64, err error)
 		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
 	}
 	defer rec.Release()
+	return l.appendRows(ctx, rec, 0, false)
+}
+
+// AppendJSON appends msgs, raw messages, as one frame of a json log and
+// returns the offset of the first; message i gets offset first+i. It does
+// not look at them: a message that is not valid JSON, or does not fit
+// the columns, is stored all the same, and Read reports it as a bad
+// record (ReadWithBad). It is atomic and durable like Append. On a log of
+// format 'arrow' it fails with SQLSTATE 42809. Appending no messages
+// returns the latest offset.
+func (l *Log) AppendJSON(ctx context.Context, msgs [][]byte) (first int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if !l.json {
+		return 0, sqlerr.New(sqlerr.WrongObjectType, "append JSON messages to log %s: its format is 'arrow' (format = 'json' stores messages)", l.name)
+	}
+	switch {
+	case len(msgs) == 0:
+		return l.latestOffset(), nil
+	case len(msgs) > maxFrameRows:
+		return 0, sqlerr.New(sqlerr.ProgramLimitExceeded, "append to log %s: %d messages in one append, the limit is %d", l.name, len(msgs), maxFrameRows)
+	}
+	total := 0
+	for _, m := range msgs {
+		total += len(m)
+	}
+	if total > maxFrameBody {
+		return 0, sqlerr.New(sqlerr.ProgramLimitExceeded, "append to log %s: %d bytes of messages exceed the %d byte frame limit", l.name, total, maxFrameBody)
+	}
+	bb := array.NewBinaryBuilder(l.alloc, arrow.BinaryTypes.Binary)
+	defer bb.Release()
+	bb.Reserve(len(msgs))
+	bb.ReserveData(total)
+	for _, m := range msgs {
+		bb.Append(m)
+	}
+	arr := bb.NewArray()
+	defer arr.Release()
+	rec := array.NewRecord(messageSchema, []arrow.Array{arr}, int64(len(msgs)))
+	defer rec.Release()
 	return l.appendRecord(ctx, rec, 0, false)
+}
+
+// appendRows appends rec, a record of the log's columns: as it is, or,
+// in a json log, as one JSON message per row.
+func (l *Log) appendRows(ctx context.Context, rec arrow.Record, tag int64, tagged bool) (int64, error) {
+	if !l.json {
+		return l.appendRecord(ctx, rec, tag, tagged)
+	}
+	bb := array.NewBinaryBuilder(l.alloc, arrow.BinaryTypes.Binary)
+	defer bb.Release()
+	n := int(rec.NumRows())
+	bb.Reserve(n)
+	cols := rec.Columns()
+	var buf []byte
+	for i := range n {
+		buf = l.enc.Append(buf[:0], cols, i)
+		bb.Append(buf)
+	}
+	arr := bb.NewArray()
+	defer arr.Release()
+	msgs := array.NewRecord(messageSchema, []arrow.Array{arr}, int64(n))
+	defer msgs.Release()
+	return l.appendRecord(ctx, msgs, tag, tagged)
 }
 
 // AppendRecords appends all rows of recs, in order, as one frame and
@@ -489,7 +591,8 @@ func (l *Log) Append(ctx context.Context, rows [][]any) (first int64, err error)
 // differ): otherwise it fails with SQLSTATE 42804 before writing
 // anything, as it does (22001) for a text value longer than its VARCHAR
 // column allows. Records without rows are skipped; appending no rows
-// returns the latest offset. recs are not released.
+// returns the latest offset. recs are not released. A json log stores
+// each row as a JSON message (JSONEncoder).
 func (l *Log) AppendRecords(ctx context.Context, recs []arrow.Record) (first int64, err error) {
 	return l.appendRecords(ctx, recs, 0, false)
 }
@@ -555,7 +658,7 @@ func (l *Log) appendRecords(ctx context.Context, recs []arrow.Record, tag int64,
 		return 0, fmt.Errorf("append to log %s: %w", l.name, err)
 	}
 	defer rec.Release()
-	return l.appendRecord(ctx, rec, tag, tagged)
+	return l.appendRows(ctx, rec, tag, tagged)
 }
 
 // checkRecord checks that rec's columns have the log's types and that its
@@ -640,9 +743,9 @@ func (l *Log) latestOffset() int64 {
 	return l.latest
 }
 
-// appendRecord writes rec, a record of the log's schema with at least one
-// and at most maxFrameRows rows, as one frame (with tag if tagged): the
-// part of Append and AppendRecords after their conversions. It encodes
+// appendRecord writes rec, a record of the frames' schema (l.frameSchema)
+// with at least one and at most maxFrameRows rows, as one frame (with tag
+// if tagged): the part of the appends after their conversions. It encodes
 // outside the write lock, then writes, fsyncs, publishes the frame to
 // readers and applies retention.
 func (l *Log) appendRecord(ctx context.Context, rec arrow.Record, tag int64, tagged bool) (first int64, err error) {
@@ -722,7 +825,7 @@ func (l *Log) encode(rec arrow.Record, tagged bool) ([]byte, error) {
 	} else {
 		buf.Write(make([]byte, frameHeader))
 	}
-	w := ipc.NewWriter(&buf, ipc.WithSchema(l.schema), ipc.WithAllocator(l.alloc))
+	w := ipc.NewWriter(&buf, ipc.WithSchema(l.frameSchema), ipc.WithAllocator(l.alloc))
 	if err := w.Write(rec); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("encode frame: %w", err)
@@ -841,12 +944,23 @@ func removeSegment(path, dir string) error {
 
 // Read implements Source. It opens only the segments the range touches and
 // finds the first frame by binary search in the in-memory index; every
-// frame's CRC is checked again as it is read.
+// frame's CRC is checked again as it is read. A json log decodes its
+// messages into the declared columns and leaves out those that do not
+// decode (ReadWithBad returns them too).
 func (l *Log) Read(ctx context.Context, mem memory.Allocator, start, end Offsets, maxRows int) ([]arrow.Record, error) {
+	recs, _, err := l.ReadWithBad(ctx, mem, start, end, maxRows)
+	return recs, err
+}
+
+// ReadWithBad implements BadRecordReader: Read, and the messages of the
+// range that did not decode, in offset order (partition 0, the message's
+// offset, the decoder's error, Value a copy of the message, Key nil).
+// A log of format 'arrow' has no bad records.
+func (l *Log) ReadWithBad(ctx context.Context, mem memory.Allocator, start, end Offsets, maxRows int) ([]arrow.Record, []BadRecord, error) {
 	l.mu.Lock()
 	if l.shut {
 		l.mu.Unlock()
-		return nil, sqlerr.New(sqlerr.IOError, "read log %s: log is closed", l.name)
+		return nil, nil, sqlerr.New(sqlerr.IOError, "read log %s: log is closed", l.name)
 	}
 	s, e, ok, err := singleRange(l.name, start, end, maxRows, l.segs[0].base, l.latest)
 	var segs []segment
@@ -860,24 +974,98 @@ func (l *Log) Read(ctx context.Context, mem memory.Allocator, start, end Offsets
 	}
 	l.mu.Unlock()
 	if err != nil || !ok {
-		return nil, err
+		return nil, nil, err
 	}
-	b := &batcher{mem: mem, schema: l.schema, maxRows: maxRows}
+	r := &logRead{b: batcher{mem: mem, schema: l.schema, maxRows: maxRows}}
+	if l.json {
+		if err := r.startJSON(l, mem, e-s); err != nil {
+			return nil, nil, err
+		}
+		defer r.rb.Release()
+	}
 	for i := range segs {
-		if err := l.readSegment(ctx, mem, &segs[i], s, e, b); err != nil {
-			b.release()
+		if err := l.readSegment(ctx, mem, &segs[i], s, e, r); err != nil {
+			r.b.release()
 			if errors.Is(err, fs.ErrNotExist) {
 				// Retention deleted it after we took the snapshot.
 				earliest, _ := l.Earliest(ctx)
-				return nil, errOffsetsDeleted(l.name, 0, s, e, earliest[0])
+				return nil, nil, errOffsetsDeleted(l.name, 0, s, e, earliest[0])
 			}
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return b.finish()
+	if r.rb != nil {
+		if err := r.flushJSON(); err != nil {
+			r.b.release()
+			return nil, nil, err
+		}
+	}
+	recs, err := r.b.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, r.bad, nil
 }
 
-func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segment, s, e int64, b *batcher) error {
+// logRead is the state of one Read: the records gathered so far and, in
+// a json log, the decoder and the rows it has decoded.
+type logRead struct {
+	b   batcher
+	buf []byte // the frame being read
+
+	dec  *JSONDecoder
+	rb   *array.RecordBuilder // nil in an arrow log
+	left int64                // messages not yet decoded
+	bad  []BadRecord
+}
+
+func (r *logRead) startJSON(l *Log, mem memory.Allocator, n int64) error {
+	dec, err := NewJSONDecoder(l.schema.Fields())
+	if err != nil {
+		return err
+	}
+	for i, c := range l.cols {
+		if c.Type.Kind == sqltypes.KindText && c.Type.Width > 0 {
+			dec.SetTextWidth(i, c.Type.Width)
+		}
+	}
+	r.dec, r.left = dec, n
+	r.rb = array.NewRecordBuilder(mem, l.schema)
+	r.rb.Reserve(int(min(n, int64(r.b.maxRows))))
+	return nil
+}
+
+// decodeJSON decodes the messages of frame record rec, the first of which
+// has offset first, into records of at most maxRows rows.
+func (r *logRead) decodeJSON(rec arrow.Record, first int64) error {
+	msgs := rec.Column(0).(*array.Binary)
+	bs := r.rb.Fields()
+	for i := range msgs.Len() {
+		msg := msgs.Value(i)
+		r.left--
+		if err := r.dec.Decode(msg, bs); err != nil {
+			r.bad = append(r.bad, BadRecord{Partition: 0, Offset: first + int64(i), Err: err.Error(), Value: bytes.Clone(msg)})
+			continue
+		}
+		if bs[0].Len() == r.b.maxRows {
+			if err := r.flushJSON(); err != nil {
+				return err
+			}
+			r.rb.Reserve(int(min(r.left, int64(r.b.maxRows))))
+		}
+	}
+	return nil
+}
+
+// flushJSON hands the decoded rows to the batcher as one record.
+func (r *logRead) flushJSON() error {
+	if r.rb.Field(0).Len() == 0 {
+		return nil
+	}
+	return r.b.add(r.rb.NewRecord())
+}
+
+func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segment, s, e int64, r *logRead) error {
 	f, err := os.Open(seg.path)
 	if err != nil {
 		// Read tells a missing file (retention) by errors.Is.
@@ -888,13 +1076,13 @@ func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segmen
 		fr := seg.frames[i]
 		return fr.offset+fr.rows > s
 	})
-	var buf []byte
 	for ; i < len(seg.frames) && seg.frames[i].offset < e; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		fr := seg.frames[i]
-		buf = grow(buf, int(fr.size))
+		r.buf = grow(r.buf, int(fr.size))
+		buf := r.buf
 		if _, err := f.ReadAt(buf, fr.pos); err != nil {
 			return sqlerr.New(sqlerr.IOError, "read log %s: %w", l.name, err)
 		}
@@ -911,9 +1099,9 @@ func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segmen
 			}
 			body = body[tagLen:]
 		}
-		rec, err := l.decode(mem, body)
+		rec, err := l.decode(mem, body, seg, fr.pos)
 		if err != nil {
-			return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s at byte %d: %w", l.name, filepath.Base(seg.path), fr.pos, err)
+			return err
 		}
 		if rec.NumRows() != fr.rows {
 			rec.Release()
@@ -926,25 +1114,47 @@ func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segmen
 			rec.Release()
 			rec = part
 		}
-		if err := b.add(rec); err != nil {
+		if l.json {
+			err = r.decodeJSON(rec, fr.offset+lo)
+			rec.Release()
+		} else {
+			err = r.b.add(rec)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// decode reads the one record of a frame body; the caller releases it.
-func (l *Log) decode(mem memory.Allocator, body []byte) (arrow.Record, error) {
-	r, err := ipc.NewReader(bytes.NewReader(body), ipc.WithAllocator(mem), ipc.WithSchema(l.schema))
+// decode reads the one record of a frame body (of the frame at pos of
+// seg); the caller releases it. A record of the other format's schema
+// means the log was opened with the wrong format: 42804.
+func (l *Log) decode(mem memory.Allocator, body []byte, seg *segment, pos int64) (arrow.Record, error) {
+	corrupt := func(err error) error {
+		return sqlerr.New(sqlerr.DataCorrupted, "read log %s: segment %s at byte %d: %w", l.name, filepath.Base(seg.path), pos, err)
+	}
+	r, err := ipc.NewReader(bytes.NewReader(body), ipc.WithAllocator(mem))
 	if err != nil {
-		return nil, err
+		return nil, corrupt(err)
 	}
 	defer r.Release()
+	if got := r.Schema(); !got.Equal(l.frameSchema) {
+		switch {
+		case l.json && got.Equal(l.schema):
+			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "read log %s: segment %s at byte %d holds Arrow records of the columns (format 'arrow'), but the log is opened with format 'json'",
+				l.name, filepath.Base(seg.path), pos)
+		case !l.json && got.Equal(messageSchema):
+			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "read log %s: segment %s at byte %d holds JSON messages (format 'json'), but the log is opened with format 'arrow'",
+				l.name, filepath.Base(seg.path), pos)
+		}
+		return nil, corrupt(fmt.Errorf("the frame's schema is %s, want %s", got, l.frameSchema))
+	}
 	if !r.Next() {
 		if err := r.Err(); err != nil {
-			return nil, err
+			return nil, corrupt(err)
 		}
-		return nil, errors.New("frame holds no record batch")
+		return nil, corrupt(errors.New("frame holds no record batch"))
 	}
 	rec := r.Record()
 	rec.Retain()

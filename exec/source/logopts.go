@@ -14,11 +14,28 @@ import (
 // when LogOptions.SegmentBytes is 0.
 const DefaultSegmentBytes = 8 << 20
 
-// LogOptions configures a Log. The zero value is valid: 8 MiB segments,
-// nothing ever deleted.
+// Formats of a log (LogOptions.Format).
+const (
+	// LogFormatArrow: each frame holds an Arrow record of the declared
+	// columns.
+	LogFormatArrow = "arrow"
+	// LogFormatJSON: each frame holds raw messages, one JSON object each
+	// (or anything else: the log stores what it is given), which Read
+	// decodes into the declared columns; the log behaves like a local
+	// Kafka topic of JSON messages.
+	LogFormatJSON = "json"
+)
+
+// LogOptions configures a Log. The zero value is valid: Arrow frames,
+// 8 MiB segments, nothing ever deleted.
 type LogOptions struct {
 	// Name names the source in error messages. Default: the directory.
 	Name string
+	// Format is LogFormatArrow or LogFormatJSON. Default (""):
+	// LogFormatArrow. It is not stored in the log: a log must be opened
+	// with the format it was written with (reading frames of the other
+	// format fails with SQLSTATE 42804).
+	Format string
 	// SegmentBytes is the size after which the next append starts a new
 	// segment file. A single append is never split, so a segment may end
 	// larger. Default (0): DefaultSegmentBytes.
@@ -37,6 +54,8 @@ type LogOptions struct {
 // Validate reports whether the options are usable (22023 if not).
 func (o LogOptions) Validate() error {
 	switch {
+	case o.Format != "" && o.Format != LogFormatArrow && o.Format != LogFormatJSON:
+		return badValue("format", o.Format, "'arrow' or 'json'", nil)
 	case o.SegmentBytes < 0:
 		return sqlerr.New(sqlerr.InvalidParameterValue, "invalid segment_bytes %d: must be positive", o.SegmentBytes)
 	case o.RetentionRows < 0:
@@ -47,9 +66,10 @@ func (o LogOptions) Validate() error {
 	return nil
 }
 
-// ParseLogOptions parses the WITH options of a log source: segment_bytes
-// (a positive integer) and retention ('1000 rows', or a duration such as
-// '7 days', '1h', '90 minutes'). Common source options (IsCommonOption)
+// ParseLogOptions parses the WITH options of a log source: format
+// ('arrow' or 'json', in any case), segment_bytes (a positive integer)
+// and retention ('1000 rows', or a duration such as '7 days', '1h', '90
+// minutes'). Common source options (IsCommonOption)
 // are skipped. An unknown key is a 42601 error naming it; a bad value is a
 // 22023 error naming key and value.
 func ParseLogOptions(opts map[string]string) (LogOptions, error) {
@@ -60,6 +80,13 @@ func ParseLogOptions(opts map[string]string) (LogOptions, error) {
 			continue
 		}
 		switch strings.ToLower(key) {
+		case "format":
+			switch f := strings.ToLower(strings.TrimSpace(val)); f {
+			case LogFormatArrow, LogFormatJSON:
+				o.Format = f
+			default:
+				return LogOptions{}, badValue(key, val, "'arrow' or 'json'", nil)
+			}
 		case "segment_bytes":
 			n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
 			if err != nil || n <= 0 {
