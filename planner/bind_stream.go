@@ -14,7 +14,19 @@ import (
 )
 
 // Connectors are the source connectors Sluice has.
-var connectors = map[string]bool{"log": true, "datagen": true, "nexmark": true}
+var connectors = map[string]bool{"log": true, "datagen": true, "kafka": true, "nexmark": true}
+
+// KafkaPseudoColumns are the columns every Kafka source has besides the
+// declared ones, filled from each record's metadata: the key as text (NULL
+// for none), its partition, offset and timestamp. A source declares them
+// itself to choose their place; the ones it does not declare are added
+// after its columns.
+var KafkaPseudoColumns = []catalog.ColumnDef{
+	{Name: "_key", Type: sqltypes.Text},
+	{Name: "_partition", Type: sqltypes.Int32},
+	{Name: "_offset", Type: sqltypes.Int64},
+	{Name: "_timestamp", Type: sqltypes.Timestamp},
+}
 
 // bindCreateSource checks CREATE SOURCE's columns and the options every
 // connector shares; the connector validates its own options when the
@@ -36,15 +48,28 @@ func (b *binder) bindCreateSource(s *CreateSourceStmt, text string) (plan.Statem
 		return nil, sqlerr.New(sqlerr.InvalidTableDefinition, "a source needs at least one column")
 	}
 	for _, o := range s.Options {
+		if o.Key == "connector" && strings.EqualFold(o.Value, "kafka") {
+			for _, pc := range KafkaPseudoColumns {
+				if !seen[pc.Name] {
+					def.Columns = append(def.Columns, pc)
+					continue
+				}
+				for _, c := range def.Columns {
+					if c.Name == pc.Name && c.Type.Kind != pc.Type.Kind {
+						return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %q of a kafka source is the record's %s and must be of type %s, not %s",
+							c.Name, strings.TrimPrefix(c.Name, "_"), pc.Type, c.Type)
+					}
+				}
+			}
+		}
+	}
+	for _, o := range s.Options {
 		def.Options[o.Key] = o.Value
 		switch o.Key {
 		case "connector":
 			v := strings.ToLower(o.Value)
-			if v == "kafka" {
-				return nil, optErr(sqlerr.FeatureNotSupported, o, "connector 'kafka' is not available yet; use 'log' or 'datagen'")
-			}
 			if !connectors[v] {
-				return nil, optErr(sqlerr.InvalidParameterValue, o, "unknown connector %q; the connectors are 'log', 'datagen' and 'nexmark'", o.Value)
+				return nil, optErr(sqlerr.InvalidParameterValue, o, "unknown connector %q; the connectors are 'log', 'datagen', 'kafka' and 'nexmark'", o.Value)
 			}
 			def.Connector = v
 		case "start_offset":
@@ -67,6 +92,10 @@ func (b *binder) bindCreateSource(s *CreateSourceStmt, text string) (plan.Statem
 				return nil, optErr(sqlerr.DatatypeMismatch, o, "event_time column %q is of type %s, not timestamp", o.Value, def.Columns[i].Type)
 			}
 			def.EventTime = o.Value
+		case "max_rows_per_batch":
+			if n, err := strconv.Atoi(o.Value); err != nil || n <= 0 {
+				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"max_rows_per_batch\": %q (want a positive integer)", o.Value)
+			}
 		case "watermark_delay":
 			d, err := parseDurationOption(o.Value)
 			if err != nil || d < 0 {
@@ -153,6 +182,7 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 	}
 	opts := plan.StreamOptions{Trigger: plan.Trigger{Kind: plan.TriggerInterval, Interval: time.Second}, Sink: plan.SinkTable, FailOnDataLoss: true}
 	var modeOpt *Option
+	var sinkOpts []Option
 	for i, o := range s.Options {
 		switch o.Key {
 		case "trigger":
@@ -163,13 +193,18 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 			opts.Trigger = t
 		case "sink":
 			switch v := plan.SinkKind(strings.ToLower(o.Value)); v {
-			case plan.SinkTable, plan.SinkLog, plan.SinkNone:
+			case plan.SinkTable, plan.SinkLog, plan.SinkNone, plan.SinkKafka:
 				opts.Sink = v
-			case "kafka":
-				return nil, optErr(sqlerr.FeatureNotSupported, o, "sink 'kafka' is not available yet; use 'table', 'log' or 'none'")
 			default:
-				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"sink\": %q (want 'table', 'log' or 'none')", o.Value)
+				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"sink\": %q (want 'table', 'log', 'kafka' or 'none')", o.Value)
 			}
+		case "brokers", "topic", "format", "key":
+			// The Kafka sink's options, checked once the sink is known.
+			if opts.SinkOptions == nil {
+				opts.SinkOptions = map[string]string{}
+			}
+			opts.SinkOptions[o.Key] = o.Value
+			sinkOpts = append(sinkOpts, o)
 		case "max_rows_per_batch":
 			n, err := strconv.Atoi(o.Value)
 			if err != nil || n <= 0 {
@@ -194,8 +229,11 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"fail_on_data_loss\": %q (want true or false)", o.Value)
 			}
 		default:
-			return nil, optErr(sqlerr.SyntaxError, o, "unrecognized stream option %q (the options are trigger, sink, max_rows_per_batch, output_mode, fail_on_data_loss)", o.Key)
+			return nil, optErr(sqlerr.SyntaxError, o, "unrecognized stream option %q (the options are trigger, sink, max_rows_per_batch, output_mode, fail_on_data_loss, and for sink 'kafka' brokers, topic, format, key)", o.Key)
 		}
+	}
+	if err := checkSinkOptions(opts, sinkOpts); err != nil {
+		return nil, err
 	}
 
 	rs, ok := s.Query.AST.(ast.ResultSetNode)
@@ -232,6 +270,21 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 			return nil, optErr(sqlerr.FeatureNotSupported, *modeOptOr(modeOpt), "output_mode 'append' needs a watermark: source %q declares no event_time", src)
 		}
 	}
+	if k := opts.SinkOptions["key"]; k != "" && opts.Sink == plan.SinkKafka {
+		found := false
+		for _, c := range node.Columns() {
+			found = found || c.Name == k
+		}
+		if !found {
+			o := sinkOpts[0]
+			for _, so := range sinkOpts {
+				if so.Key == "key" {
+					o = so
+				}
+			}
+			return nil, optErr(sqlerr.UndefinedColumn, o, "key column %q is not an output column of the stream", k)
+		}
+	}
 	st := &plan.CreateStream{Name: s.Name, OrReplace: s.OrReplace, SQL: text, Source: src, Query: node, Options: opts}
 	if agg != nil && opts.Sink == plan.SinkTable {
 		if st.Key, err = groupKeyColumns(node, agg); err != nil {
@@ -239,6 +292,31 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 		}
 	}
 	return st, nil
+}
+
+// checkSinkOptions checks the Kafka sink's options: brokers and topic are
+// needed, format is 'json', and none of them goes with another sink.
+func checkSinkOptions(opts plan.StreamOptions, given []Option) error {
+	if opts.Sink != plan.SinkKafka {
+		if len(given) > 0 {
+			return optErr(sqlerr.InvalidParameterValue, given[0], "option %q is for sink 'kafka', not sink '%s'", given[0].Key, opts.Sink)
+		}
+		return nil
+	}
+	for _, o := range given {
+		if o.Key == "format" && !strings.EqualFold(o.Value, "json") {
+			return optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"format\": %q (want 'json')", o.Value)
+		}
+		if strings.TrimSpace(o.Value) == "" {
+			return optErr(sqlerr.InvalidParameterValue, o, "option %q cannot be empty", o.Key)
+		}
+	}
+	for _, k := range []string{"brokers", "topic"} {
+		if opts.SinkOptions[k] == "" {
+			return sqlerr.New(sqlerr.InvalidParameterValue, "sink 'kafka' needs option %q", k)
+		}
+	}
+	return nil
 }
 
 func modeOptOr(o *Option) *Option {

@@ -179,6 +179,13 @@ func TestBindErrorsCarryPostgresCodes(t *testing.T) {
 		{"a stream named like a table is 42P07", "CREATE STREAM clicks AS SELECT page FROM events", sqlerr.DuplicateTable},
 		{"a source named like a source is 42P07", "CREATE SOURCE events (a INT)", sqlerr.DuplicateTable},
 		{"an unknown connector is 22023", "CREATE SOURCE s (a INT) WITH (connector = 'ftp')", sqlerr.InvalidParameterValue},
+		{"a kafka source's _key declared as an integer is 42804", "CREATE SOURCE s (a INT, _key BIGINT) WITH (connector = 'kafka', brokers = 'h:1', topic = 't')", sqlerr.DatatypeMismatch},
+		{"a bad source max_rows_per_batch is 22023", "CREATE SOURCE s (a INT) WITH (max_rows_per_batch = 'lots')", sqlerr.InvalidParameterValue},
+		{"sink 'kafka' without brokers is 22023", "CREATE STREAM s WITH (sink = 'kafka', topic = 'out') AS SELECT page FROM events", sqlerr.InvalidParameterValue},
+		{"sink 'kafka' without a topic is 22023", "CREATE STREAM s WITH (sink = 'kafka', brokers = 'h:1') AS SELECT page FROM events", sqlerr.InvalidParameterValue},
+		{"a kafka sink format other than json is 22023", "CREATE STREAM s WITH (sink = 'kafka', brokers = 'h:1', topic = 'o', format = 'avro') AS SELECT page FROM events", sqlerr.InvalidParameterValue},
+		{"a kafka sink key that is not an output column is 42703", "CREATE STREAM s WITH (sink = 'kafka', brokers = 'h:1', topic = 'o', key = 'user_id') AS SELECT page FROM events", sqlerr.UndefinedColumn},
+		{"a Kafka option with another sink is 22023", "CREATE STREAM s WITH (sink = 'table', topic = 'o') AS SELECT page FROM events", sqlerr.InvalidParameterValue},
 		{"an event_time column that is not a timestamp is 42804", "CREATE SOURCE s (a INT) WITH (event_time = 'a')", sqlerr.DatatypeMismatch},
 		{"a missing event_time column is 42703", "CREATE SOURCE s (a INT) WITH (event_time = 'b')", sqlerr.UndefinedColumn},
 		{"a bad watermark_delay is 22023", "CREATE SOURCE s (ts TIMESTAMP) WITH (event_time = 'ts', watermark_delay = 'soon')", sqlerr.InvalidParameterValue},
@@ -205,5 +212,30 @@ func TestBindErrorsCarryPostgresCodes(t *testing.T) {
 				t.Fatalf("%s: got %v (code %s), want code %s", tt.sql, err, got, tt.code)
 			}
 		})
+	}
+}
+
+func TestKafkaSourceGetsPseudoColumnsAndMayUseTheRecordTimestamp(t *testing.T) {
+	b, err := bindOne(t, "CREATE SOURCE k (_offset BIGINT, page TEXT) WITH (connector = 'kafka', brokers = 'h:1', topic = 't', event_time = '_timestamp', watermark_delay = '1s')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := b.Stmt.(*plan.CreateSource).Def
+	var cols []string
+	for _, c := range def.Columns {
+		cols = append(cols, c.Name+" "+c.Type.String())
+	}
+	if got, want := strings.Join(cols, ", "), "_offset bigint, page text, _key text, _partition integer, _timestamp timestamp without time zone"; got != want {
+		t.Fatalf("columns %s, want %s", got, want)
+	}
+	if def.Connector != "kafka" || def.EventTime != "_timestamp" {
+		t.Fatalf("connector %q event time %q", def.Connector, def.EventTime)
+	}
+	b, err = bindOne(t, "CREATE SOURCE l (page TEXT) WITH (connector = 'log')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.Stmt.(*plan.CreateSource).Def.Columns); n != 1 {
+		t.Fatalf("a log source has %d columns, want its 1", n)
 	}
 }

@@ -30,6 +30,7 @@ var systemTables = map[string][]plan.Column{
 		{Name: "state_rows", Type: sqltypes.Int64},
 		{Name: "config_versions", Type: sqltypes.Text},
 		{Name: "skipped_offsets", Type: sqltypes.Text},
+		{Name: "bad_rows", Type: sqltypes.Int64},
 	},
 	"sluice_streams": {
 		{Name: "name", Type: sqltypes.Text},
@@ -45,6 +46,19 @@ var systemTables = map[string][]plan.Column{
 		{Name: "output_rows", Type: sqltypes.Int64},
 		{Name: "late_rows", Type: sqltypes.Int64},
 		{Name: "subscribers", Type: sqltypes.Int64},
+		{Name: "bad_rows", Type: sqltypes.Int64},
+	},
+	// The first few input records of each batch that could not be decoded
+	// (malformed JSON, a value of the wrong type), newest last; the
+	// server keeps the last 1000.
+	"sluice_errors": {
+		{Name: "stream", Type: sqltypes.Text},
+		{Name: "batch_id", Type: sqltypes.Int64},
+		{Name: "partition", Type: sqltypes.Int32},
+		{Name: "offset", Type: sqltypes.Int64},
+		{Name: "error", Type: sqltypes.Text},
+		{Name: "excerpt", Type: sqltypes.Text},
+		{Name: "at", Type: sqltypes.Timestamp},
 	},
 	// One row per retained version of every table (catalog.Table.Versions):
 	// the last versions up to the catalog's retention setting, and older
@@ -64,6 +78,24 @@ var systemTables = map[string][]plan.Column{
 		{Name: "watermark_delay", Type: sqltypes.Text},
 		{Name: "earliest_offsets", Type: sqltypes.Text},
 		{Name: "latest_offsets", Type: sqltypes.Text},
+	},
+	// One row per table fed from a changelog topic (CREATE TABLE ... WITH
+	// (connector = 'kafka', ...)): where its feed is in the topic, what
+	// it applied and skipped since the server started, and its error
+	// while it retries or after it failed.
+	"sluice_table_feeds": {
+		{Name: "table_name", Type: sqltypes.Text},
+		{Name: "connector", Type: sqltypes.Text},
+		{Name: "topic", Type: sqltypes.Text},
+		{Name: "status", Type: sqltypes.Text},
+		{Name: "offsets", Type: sqltypes.Text},
+		{Name: "version", Type: sqltypes.Int64},
+		{Name: "upserts", Type: sqltypes.Int64},
+		{Name: "deletes", Type: sqltypes.Int64},
+		{Name: "bad_records", Type: sqltypes.Int64},
+		{Name: "last_bad_record", Type: sqltypes.Text},
+		{Name: "last_error", Type: sqltypes.Text},
+		{Name: "skipped_offsets", Type: sqltypes.Text},
 	},
 }
 

@@ -121,9 +121,10 @@ func writeMetrics(buf *bytes.Buffer, sources int, statuses []stream.Status, prog
 		{name: "sluice_stream_input_rows_total", typ: "counter", help: "Source rows the stream read since the server started."},
 		{name: "sluice_stream_output_rows_total", typ: "counter", help: "Rows the stream wrote to its sink since the server started."},
 		{name: "sluice_stream_late_rows_total", typ: "counter", help: "Rows the stream dropped as later than its watermark since the server started."},
+		{name: "sluice_stream_bad_rows_total", typ: "counter", help: "Input records the stream could not decode (malformed JSON, wrong types) since the server started."},
 		{name: "sluice_stream_last_batch_id", typ: "gauge", help: "Id of the stream's last committed batch; -1 before the first."},
 		{name: "sluice_stream_watermark_seconds", typ: "gauge", help: "The stream's event-time watermark as Unix seconds; absent before it has one."},
-		{name: "sluice_stream_status", typ: "gauge", help: "The stream's status (running, paused, failed, finished, stopped): 1 on the current one."},
+		{name: "sluice_stream_status", typ: "gauge", help: "The stream's status (running, retrying, paused, failed, finished, stopped): 1 on the current one."},
 		{name: "sluice_stream_last_batch_duration_seconds", typ: "gauge", help: "Wall time of the stream's newest batch."},
 		{name: "sluice_stream_last_batch_input_rows", typ: "gauge", help: "Source rows read by the stream's newest batch."},
 		{name: "sluice_stream_state_rows", typ: "gauge", help: "Rows in the stream's aggregate state after its newest batch."},
@@ -142,6 +143,7 @@ func writeMetrics(buf *bytes.Buffer, sources int, statuses []stream.Status, prog
 		add("sluice_stream_input_rows_total", float64(st.Totals.InputRows), "stream", st.Name)
 		add("sluice_stream_output_rows_total", float64(st.Totals.OutputRows), "stream", st.Name)
 		add("sluice_stream_late_rows_total", float64(st.Totals.LateRows), "stream", st.Name)
+		add("sluice_stream_bad_rows_total", float64(st.Totals.BadRows), "stream", st.Name)
 		add("sluice_stream_last_batch_id", float64(st.LastBatch), "stream", st.Name)
 		if st.Watermark != nil {
 			add("sluice_stream_watermark_seconds", float64(st.Watermark.UnixMicro())/1e6, "stream", st.Name)

@@ -246,6 +246,7 @@ func TestMetricsEndpointReportsAStreamAfterItsFirstBatch(t *testing.T) {
 		"sluice_stream_input_rows_total":            "counter",
 		"sluice_stream_output_rows_total":           "counter",
 		"sluice_stream_late_rows_total":             "counter",
+		"sluice_stream_bad_rows_total":              "counter",
 		"sluice_stream_last_batch_id":               "gauge",
 		"sluice_stream_watermark_seconds":           "gauge",
 		"sluice_stream_status":                      "gauge",
@@ -273,6 +274,7 @@ func TestMetricsEndpointReportsAStreamAfterItsFirstBatch(t *testing.T) {
 		{"sluice_stream_input_rows_total", []string{"stream", name}, 1},
 		{"sluice_stream_output_rows_total", []string{"stream", name}, 1},
 		{"sluice_stream_late_rows_total", []string{"stream", name}, 0},
+		{"sluice_stream_bad_rows_total", []string{"stream", name}, 0},
 		{"sluice_stream_last_batch_id", []string{"stream", name}, 0},
 		{"sluice_stream_status", []string{"stream", name, "status", "running"}, 1},
 		{"sluice_stream_last_batch_input_rows", []string{"stream", name}, 1},
@@ -389,7 +391,7 @@ func TestWriteMetricsRendersTheTextFormat(t *testing.T) {
 	wm := time.Date(2026, 1, 1, 0, 0, 1, 500_000_000, time.UTC)
 	statuses := []stream.Status{
 		{Name: "a", Status: stream.StatusRunning, LastBatch: 2, Watermark: &wm,
-			Totals: stream.Totals{Batches: 3, InputRows: 30, OutputRows: 12, LateRows: 4}},
+			Totals: stream.Totals{Batches: 3, InputRows: 30, OutputRows: 12, LateRows: 4, BadRows: 2}},
 		{Name: "b\n\"c\"\\", Status: stream.StatusPaused, LastBatch: -1},
 	}
 	progress := []stream.Progress{
@@ -406,6 +408,7 @@ func TestWriteMetricsRendersTheTextFormat(t *testing.T) {
 		`sluice_stream_input_rows_total{stream="a"} 30` + "\n",
 		`sluice_stream_output_rows_total{stream="a"} 12` + "\n",
 		`sluice_stream_late_rows_total{stream="a"} 4` + "\n",
+		`sluice_stream_bad_rows_total{stream="a"} 2` + "\n",
 		`sluice_stream_last_batch_id{stream="a"} 2` + "\n",
 		`sluice_stream_watermark_seconds{stream="a"} 1.7672256015e+09` + "\n",
 		`sluice_stream_status{stream="a",status="running"} 1` + "\n",

@@ -21,8 +21,9 @@ import (
 )
 
 // restoreObjects recreates the stored sources and streams, oldest first,
-// by binding their SQL again. A definition that no longer binds or opens
-// is logged and left stored.
+// by binding their SQL again, and starts the feeds of changelog-fed
+// tables. A definition that no longer binds or opens is logged and left
+// stored.
 func (s *Server) restoreObjects(ctx context.Context) {
 	parser := planner.NewParser()
 	for _, o := range s.cat.Objects() {
@@ -30,6 +31,8 @@ func (s *Server) restoreObjects(ctx context.Context) {
 			s.cfg.Logger.Error("could not restore "+o.Kind, "name", o.Name, "err", err)
 		}
 	}
+	// Changelog-fed tables go on from the marks of their rows.
+	s.streams.RestoreFeeds(ctx)
 }
 
 func (s *Server) restoreObject(ctx context.Context, parser *planner.Parser, o catalog.Object) error {
@@ -124,15 +127,15 @@ func (s *session) runStreamStatement(ctx context.Context, stmt plan.Statement) (
 			return nil, true, err
 		}
 		return &subscribeResult{sub: sub}, true, nil
-	case *plan.DropTable:
-		for _, n := range st.Names {
-			if _, ok := m.StreamColumns(n); ok {
-				return nil, true, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop table %q because it is the sink of stream %q: DROP STREAM drops it", n, n)
-			}
-			if readers := m.TableReaders(n); len(readers) > 0 {
-				return nil, true, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop table %q because stream %q reads it", n, readers[0])
-			}
+	case *plan.CreateTable:
+		if st.Def.Connector == "" {
+			break
 		}
+		// A changelog-fed table: created with its feed.
+		return tagResult("CREATE TABLE"), true, m.CreateTable(ctx, st.Def, st.IfNotExists)
+	case *plan.DropTable:
+		// Refused while a stream depends on a table; stops a table's feed.
+		return tagResult("DROP TABLE"), true, m.DropTables(ctx, st.Names, st.IfExists)
 	}
 	return nil, false, nil
 }
@@ -244,7 +247,7 @@ func (s *Server) systemRows(ctx context.Context, name string) [][]any {
 			rows = append(rows, []any{p.Stream, p.BatchID, p.StartedAt.UTC().Truncate(time.Microsecond), ms(p.Duration),
 				ms(p.Plan), ms(p.Read), ms(p.Execute), ms(p.Sink), ms(p.Commit),
 				p.InputRows, p.OutputRows, p.InputPerSec, p.ProcessedSec,
-				p.StartOffsets.String(), p.EndOffsets.String(), wm, p.LateRows, p.StateRows, cv, skipped})
+				p.StartOffsets.String(), p.EndOffsets.String(), wm, p.LateRows, p.StateRows, cv, skipped, p.BadRows})
 		}
 	case "sluice_streams":
 		for _, st := range s.streams.Streams() {
@@ -260,7 +263,26 @@ func (s *Server) systemRows(ctx context.Context, name string) [][]any {
 			}
 			rows = append(rows, []any{st.Name, st.Status, st.Trigger.String(), string(st.Sink), last, errText,
 				st.Source, string(st.OutputMode), wm, st.Totals.InputRows, st.Totals.OutputRows, st.Totals.LateRows,
-				int64(st.Subscribers)})
+				int64(st.Subscribers), st.Totals.BadRows})
+		}
+	case "sluice_errors":
+		for _, e := range s.streams.Errors() {
+			rows = append(rows, []any{e.Stream, e.BatchID, e.Partition, e.Offset, e.Err, e.Excerpt, e.At.UTC().Truncate(time.Microsecond)})
+		}
+	case "sluice_table_feeds":
+		for _, f := range s.streams.Feeds() {
+			var lastBad, lastErr, skipped any
+			if f.LastBadRecord != "" {
+				lastBad = f.LastBadRecord
+			}
+			if f.LastError != nil {
+				lastErr = f.LastError.Error()
+			}
+			if f.Skipped != "" {
+				skipped = f.Skipped
+			}
+			rows = append(rows, []any{f.Table, f.Connector, f.Topic, f.Status, f.Offsets.String(), int64(f.Version),
+				f.Upserts, f.Deletes, f.BadRecords, lastBad, lastErr, skipped})
 		}
 	case "sluice_table_versions":
 		for _, name := range s.cat.TableNames() {

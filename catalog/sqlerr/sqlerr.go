@@ -39,6 +39,7 @@ const (
 	FeatureNotSupported          = "0A000"
 	DependentObjectsStillExist   = "2BP01"
 	ProtocolViolation            = "08P01"
+	ConnectionFailure            = "08006"
 	QueryCanceled                = "57014"
 	AdminShutdown                = "57P01"
 	WrongObjectType              = "42809"

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -116,11 +117,13 @@ func errOffsetsDeleted(name string, p int32, start, end, earliest int64) error {
 
 // IsCommonOption reports whether key is a source option that the planner
 // and runner interpret for every connector (connector, start_offset,
-// event_time, watermark_delay). The connector option parsers skip them, so
+// event_time, watermark_delay, max_rows_per_batch: the default bound per
+// partition of the batches of streams reading the source). The connector
+// option parsers skip them, so
 // a whole WITH list may be handed to them.
 func IsCommonOption(key string) bool {
 	switch strings.ToLower(key) {
-	case "connector", "start_offset", "event_time", "watermark_delay":
+	case "connector", "start_offset", "event_time", "watermark_delay", "max_rows_per_batch":
 		return true
 	}
 	return false
@@ -311,4 +314,28 @@ type BadRecord struct {
 // of Read when its source has it.
 type BadRecordReader interface {
 	ReadWithBad(ctx context.Context, mem memory.Allocator, start, end Offsets, maxRows int) ([]arrow.Record, []BadRecord, error)
+}
+
+// UnavailableError reports that an outside system a source or sink needs
+// (a Kafka broker) did not answer or answered with a retriable error.
+// Trying again later may succeed: a stream retries with backoff, in
+// status 'retrying', rather than failing.
+type UnavailableError struct {
+	What string // what was being done
+	Err  error
+}
+
+func (e *UnavailableError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Unavailable returns an *UnavailableError with SQLSTATE 08006
+// (connection_failure).
+func Unavailable(what string, err error) error {
+	return sqlerr.Wrap(sqlerr.ConnectionFailure, &UnavailableError{What: what, Err: err})
+}
+
+// IsUnavailable reports whether err is (or wraps) an *UnavailableError.
+func IsUnavailable(err error) bool {
+	var u *UnavailableError
+	return errors.As(err, &u)
 }

@@ -177,6 +177,7 @@ func (m *Manager) DropStream(ctx context.Context, name string, ifExists bool) er
 		err = derr
 	}
 	s.closeState()
+	m.forgetErrors(name)
 	if rerr := checkpoint.Remove(m.checkpointDir(name)); rerr != nil && err == nil {
 		err = rerr
 	}

@@ -17,6 +17,13 @@
 // final groups through the part of the plan above the aggregate, writes
 // the sink (one atomic write), and then commits: offsets, watermark,
 // progress, subscribers.
+//
+// The Manager also runs the feeds of changelog-fed tables (changelog.go):
+// one goroutine per table applying its Kafka topic, each fetch round one
+// catalog write whose marks hold the offsets reached. The table's
+// definition (with its options) is durable in the catalog itself, so on
+// start RestoreFeeds finds the fed tables and each feed goes on from its
+// marks.
 package stream
 
 import (
@@ -28,6 +35,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/sluice-sql/sluice/catalog"
@@ -63,6 +71,13 @@ type Config struct {
 	// "committed", and "snapshot" (before a state snapshot is written).
 	// Crash tests use it to kill the server at those moments.
 	Hook func(point string)
+	// FeedPoll is how often the feed of a changelog-fed table that has
+	// caught up asks its topic for new records (changelog.go). Default
+	// 200ms. Feeds run in real time, whatever Clock says.
+	FeedPoll time.Duration
+	// FeedRetryMax bounds the backoff of a feed retrying after an error
+	// (it starts at 100ms and doubles). Default 5s.
+	FeedRetryMax time.Duration
 }
 
 // Manager owns the sources and streams of a server. It is safe for
@@ -74,6 +89,11 @@ type Manager struct {
 	sources map[string]*sourceEntry
 	streams map[string]*Stream
 	closed  bool
+
+	errMu   sync.Mutex
+	errRows []ErrorRow // sluice_errors, oldest first
+
+	feeds feedSet // the feeds of changelog-fed tables (changelog.go)
 }
 
 // sourceEntry is an open source.
@@ -157,6 +177,16 @@ func (m *Manager) openSource(ctx context.Context, def catalog.SourceDef) (*sourc
 			return nil, err
 		}
 		e.src = x
+	case "kafka":
+		opts, err := source.ParseKafkaOptions(def.Options)
+		if err != nil {
+			return nil, err
+		}
+		k, err := source.NewKafka(def.Name, cols, opts)
+		if err != nil {
+			return nil, err
+		}
+		e.src = k
 	default:
 		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "unknown connector %q", def.Connector)
 	}
@@ -280,6 +310,27 @@ func (m *Manager) AppendRows(ctx context.Context, name string, rows [][]any) err
 	return nil
 }
 
+// AppendJSON appends raw messages to a log source of format 'json', one
+// row each, as a producer writing JSON would (sluice bench fills its json
+// query's source this way). The messages are not checked here: one that
+// does not decode is a bad record of the batch that reads it.
+func (m *Manager) AppendJSON(ctx context.Context, name string, msgs [][]byte) error {
+	m.mu.Lock()
+	e, ok := m.sources[name]
+	m.mu.Unlock()
+	if !ok {
+		return sqlerr.New(sqlerr.UndefinedTable, "source %q does not exist", name)
+	}
+	if e.log == nil || e.owner != "" {
+		return sqlerr.New(sqlerr.WrongObjectType, "cannot append JSON messages to source %q: it is not a log source of its own", name)
+	}
+	if _, err := e.log.AppendJSON(ctx, msgs); err != nil {
+		return err
+	}
+	m.notifyReaders(name)
+	return nil
+}
+
 // notifyReaders tells the streams that read a source it has new rows.
 func (m *Manager) notifyReaders(source string) {
 	m.mu.Lock()
@@ -337,6 +388,7 @@ func (m *Manager) Close() error {
 		streams = append(streams, s)
 	}
 	m.mu.Unlock()
+	m.stopFeeds()
 	for _, s := range streams {
 		s.stopAndWait()
 		s.endSubscriptions()

@@ -198,7 +198,7 @@ func (s *Stream) replay(ctx context.Context, bp *batchPlan) error {
 	// naming them, or are skipped with fail_on_data_loss = false (the
 	// state then lacks them; a replay has no progress row to say so).
 	var p Progress
-	recs, err := s.read(ctx, bp, &p)
+	recs, _, err := s.read(ctx, bp, &p)
 	if err != nil {
 		return err
 	}

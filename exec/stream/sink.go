@@ -66,8 +66,17 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 		s.m.sources[name] = e
 		m := s.m
 		s.sink = &logSink{log: e.log, notify: func() { m.notifyReaders(name) }}
+	case plan.SinkKafka:
+		k, err := newKafkaSink(name, s.spec.Query.Columns(), s.spec.Options.SinkOptions)
+		if err != nil {
+			return err
+		}
+		s.sink = k
 	default:
 		s.sink = noSink{}
+	}
+	if k, ok := s.src.src.(*source.Kafka); ok && k.Options().DeadLetterTopic != "" {
+		s.dlq = kafkaWriter(k.Options().Brokers, k.Options().DeadLetterTopic)
 	}
 	return nil
 }

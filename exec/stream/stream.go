@@ -2,13 +2,16 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	kafka "github.com/segmentio/kafka-go"
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
@@ -54,6 +57,9 @@ type Stream struct {
 	spec Spec
 	src  *sourceEntry
 	sink sink
+	// dlq produces to the source's dead_letter_topic (a kafka source
+	// that has one), else nil.
+	dlq *kafka.Writer
 
 	// The plan cut at the aggregate: pre runs over the source's records,
 	// post over the emitted groups; agg is nil for a stateless stream.
@@ -114,7 +120,7 @@ type Stream struct {
 
 // Totals are a stream's counters since it started.
 type Totals struct {
-	Batches, InputRows, OutputRows, LateRows int64
+	Batches, InputRows, OutputRows, LateRows, BadRows int64
 }
 
 // Progress is one committed batch, as sluice_progress shows it.
@@ -142,6 +148,9 @@ type Progress struct {
 	// Skipped names offsets retention deleted before the stream read
 	// them, skipped with fail_on_data_loss = false: "0:[10,25)".
 	Skipped string
+	// BadRows counts the batch's input records that could not be
+	// decoded (sluice_errors keeps the first few).
+	BadRows int64
 }
 
 // Status is a stream's state, as SHOW STREAMS shows it.
@@ -246,6 +255,13 @@ func newStream(m *Manager, spec Spec, src *sourceEntry) (*Stream, error) {
 
 func (s *Stream) closeState() {
 	s.lookups.Close()
+	if c, ok := s.sink.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+	if s.dlq != nil {
+		_ = s.dlq.Close()
+		s.dlq = nil
+	}
 	if s.ckpt != nil {
 		_ = s.ckpt.Close()
 		s.ckpt = nil
@@ -400,8 +416,15 @@ func (s *Stream) run(done chan struct{}) {
 			}
 		}
 		if trig.Kind == plan.TriggerAvailableNow && target == nil {
-			var err error
-			if target, err = s.src.src.Latest(ctx); err != nil {
+			err := s.retry(func() (err error) {
+				target, err = s.src.src.Latest(ctx)
+				return err
+			})
+			if errors.Is(err, errStopping) {
+				s.finish(StatusStopped, nil)
+				return
+			}
+			if err != nil {
 				s.finish(StatusFailed, err)
 				return
 			}
@@ -414,6 +437,10 @@ func (s *Stream) run(done chan struct{}) {
 		s.mu.Unlock()
 		start := clock.Now()
 		ran, err := s.runBatch(ctx, trig, target)
+		if errors.Is(err, errStopping) {
+			s.finish(StatusStopped, nil)
+			return
+		}
 		if err != nil {
 			s.finish(StatusFailed, err)
 			return
@@ -483,11 +510,15 @@ func (s *Stream) startOffsets(ctx context.Context, latest source.Offsets) (sourc
 	s.mu.Unlock()
 	var earliest source.Offsets
 	var decided source.Offsets
+	// start_offset = 'latest' applies where the stream first looks; a
+	// partition that appears later (Kafka partitions added to a topic)
+	// is read from its start, as Spark does.
+	atLatest := startsAtLatest(s.src.def) && len(cur) == 0
 	for p := range latest {
 		if _, ok := cur[p]; ok {
 			continue
 		}
-		if startsAtLatest(s.src.def) {
+		if atLatest {
 			cur[p] = latest[p]
 			if decided == nil {
 				decided = source.Offsets{}
@@ -539,7 +570,12 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	var tables pinnedTables
 	var release func()
 	if bp == nil {
-		if bp, err = s.planBatch(ctx, trig, target, &p); err != nil || bp == nil {
+		err = s.retry(func() (err error) {
+			p.Skipped = ""
+			bp, err = s.planBatch(ctx, trig, target, &p)
+			return err
+		})
+		if err != nil || bp == nil {
 			return false, err
 		}
 		snaps, unpin := s.pinTables()
@@ -568,11 +604,19 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	t1 := time.Now()
 
 	// Read.
-	recs, err := s.read(ctx, bp, &p)
+	var recs []arrow.Record
+	var bad []source.BadRecord
+	planned := p.Skipped
+	err = s.retry(func() (err error) {
+		p.Skipped = planned
+		recs, bad, err = s.read(ctx, bp, &p)
+		return err
+	})
 	if err != nil {
 		return false, err
 	}
 	defer releaseAll(recs)
+	p.BadRows = int64(len(bad))
 	t2 := time.Now()
 
 	// Execute.
@@ -593,9 +637,16 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	}
 	t3 := time.Now()
 
-	// Sink: the batch and its id, in one write.
-	if err := s.sink.write(ctx, bp.id, out); err != nil {
+	// Sink: the batch and its id, in one write; then the records that
+	// could not be decoded, to the dead-letter topic.
+	if err := s.retry(func() error { return s.sink.write(ctx, bp.id, out) }); err != nil {
+		if errors.Is(err, errStopping) {
+			return false, err
+		}
 		return false, fmt.Errorf("sink of batch %d: %w", bp.id, err)
+	}
+	if err := s.retry(func() error { return s.deadLetters(ctx, bp.id, bad) }); err != nil {
+		return false, err
 	}
 	s.hook("sunk")
 	t4 := time.Now()
@@ -632,6 +683,7 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	s.totals.InputRows += p.InputRows
 	s.totals.OutputRows += p.OutputRows
 	s.totals.LateRows += p.LateRows
+	s.totals.BadRows += p.BadRows
 	t5 := time.Now()
 	p.Plan, p.Read, p.Execute, p.Sink, p.Commit = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3), t5.Sub(t4)
 	p.Duration = t5.Sub(t0)
@@ -653,6 +705,7 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	s.publishLocked(out)
 	s.signalLocked()
 	s.mu.Unlock()
+	s.m.recordErrors(s.spec.Name, bp.id, p.StartedAt, bad)
 	return true, nil
 }
 
@@ -660,21 +713,21 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 // plan was made (a plan run again after a restart) are a data-loss error
 // naming them or, with fail_on_data_loss = false, are skipped: the batch
 // keeps its plan and reads what is left of it, and p.Skipped names the gap.
-func (s *Stream) read(ctx context.Context, bp *batchPlan, p *Progress) ([]arrow.Record, error) {
+func (s *Stream) read(ctx context.Context, bp *batchPlan, p *Progress) ([]arrow.Record, []source.BadRecord, error) {
 	start := bp.start
 	for {
-		recs, err := s.src.src.Read(ctx, s.m.cfg.Mem, start, bp.end, 1<<14)
+		recs, bad, err := s.readSource(ctx, start, bp.end)
 		od, lost := s.dataLoss(err)
 		if !lost {
-			return recs, err
+			return recs, bad, err
 		}
 		if s.spec.Options.FailOnDataLoss {
-			return nil, sqlerr.New(sqlerr.Code(err), "stream %q: source %q partition %d no longer has offsets [%d, %d) its batch %d needs (the earliest left is %d)",
+			return nil, nil, sqlerr.New(sqlerr.Code(err), "stream %q: source %q partition %d no longer has offsets [%d, %d) its batch %d needs (the earliest left is %d)",
 				s.spec.Name, s.spec.Source, od.Partition, od.Start, od.End, bp.id, od.Earliest)
 		}
 		from, to := start[od.Partition], min(od.Earliest, bp.end[od.Partition])
 		if to <= from {
-			return nil, err // not a gap this batch can skip
+			return nil, nil, err // not a gap this batch can skip
 		}
 		if p.Skipped != "" {
 			p.Skipped += " "
@@ -729,7 +782,7 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 		}
 		// As Spark's Trigger.Once, trigger once is one batch over
 		// everything: max_rows_per_batch bounds the other triggers.
-		if max := int64(s.spec.Options.MaxRowsPerBatch); max > 0 && trig.Kind != plan.TriggerOnce && e-start[part] > max {
+		if max := s.maxRowsPerBatch(); max > 0 && trig.Kind != plan.TriggerOnce && e-start[part] > max {
 			e = start[part] + max
 		}
 		if e < start[part] {
@@ -745,6 +798,16 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 	bp := &batchPlan{id: s.batchID + 1, start: start, end: end, wm: s.watermark, hasWM: s.hasWM, planned: time.Now().UTC()}
 	s.mu.Unlock()
 	return bp, nil
+}
+
+// maxRowsPerBatch bounds a batch's rows per partition: the stream's
+// max_rows_per_batch, else its source's, else 0 (no bound).
+func (s *Stream) maxRowsPerBatch() int64 {
+	if n := s.spec.Options.MaxRowsPerBatch; n > 0 {
+		return int64(n)
+	}
+	n, _ := strconv.ParseInt(s.src.def.Options["max_rows_per_batch"], 10, 64)
+	return max(n, 0)
 }
 
 // nextWatermark is the watermark after a batch: the largest event time

@@ -83,6 +83,9 @@ const (
 	SinkLog SinkKind = "log"
 	// SinkNone keeps results only for SUBSCRIBE.
 	SinkNone SinkKind = "none"
+	// SinkKafka produces each output row as a JSON message to a Kafka
+	// topic (at least once; see StreamOptions.SinkOptions).
+	SinkKafka SinkKind = "kafka"
 )
 
 // StreamOptions are a stream's WITH options, validated.
@@ -95,6 +98,10 @@ type StreamOptions struct {
 	// deleted offsets it has not read; false skips to the earliest offset
 	// and records the gap in sluice_progress.
 	FailOnDataLoss bool
+	// SinkOptions are sink 'kafka''s options, keys lower-case: brokers
+	// (comma-separated host:port), topic, format ('json'), key (an output
+	// column whose value keys, and so partitions, each message).
+	SinkOptions map[string]string
 }
 
 // CreateSource creates a source. SQL is the statement's text, kept so the

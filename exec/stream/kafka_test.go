@@ -1,0 +1,277 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	kafka "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// kafkaBroker starts an in-process Kafka-protocol broker (kfake) with
+// topics seeded with parts partitions each.
+func kafkaBroker(t *testing.T, parts int32, topics ...string) (*kfake.Cluster, string) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, topics...), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c, c.ListenAddrs()[0]
+}
+
+// produceMsgs writes msgs, keyed, partitioned by key.
+func produceMsgs(t *testing.T, addr, topic string, msgs ...kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consume reads n records of topic from its start (failing after a
+// deadline if fewer arrive).
+func consume(t *testing.T, addr, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s: %d records after %s, want %d", topic, len(out), waitTimeout, n)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// waitTotals waits until the stream has read want input records,
+// decoded or not.
+func (h *harness) waitTotals(name string, want int64) Status {
+	h.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		st := h.status(name)
+		if got := st.Totals.InputRows + st.Totals.BadRows; got >= want {
+			return st
+		}
+		if st.Status == StatusFailed || time.Now().After(deadline) {
+			h.t.Fatalf("stream %s: %d+%d records read, want %d (status %s, %v)", name, st.Totals.InputRows, st.Totals.BadRows, want, st.Status, st.LastError)
+		}
+		ctx, cancel := context.WithTimeout(h.ctx, time.Until(deadline))
+		_, _ = h.m.WaitForBatch(ctx, name, st.LastBatch+1)
+		cancel()
+	}
+}
+
+func TestKafkaInFilterKafkaOutWithBadRecords(t *testing.T) {
+	_, addr := kafkaBroker(t, 3, "clicks", "slow", "dlq")
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	var msgs []kafka.Message
+	wantOut := map[string]int{} // page -> output messages
+	for i := 0; i < 60; i++ {
+		page := fmt.Sprintf("/p%d", i%4)
+		lat := 100 * (i % 10)
+		v := fmt.Sprintf(`{"user_id":%d,"page":%q,"latency_ms":%d}`, i, page, lat)
+		switch i {
+		case 17:
+			v = `{"user_id":17,"page":` // malformed
+		case 41:
+			v = `{"user_id":"forty-one","page":"/p1","latency_ms":900}` // wrong type
+		default:
+			if lat > 500 {
+				wantOut[page]++
+			}
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(i)), Value: []byte(v)})
+	}
+	produceMsgs(t, addr, "clicks", msgs...)
+
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE clicks (user_id BIGINT, page TEXT, latency_ms INT) WITH (connector = 'kafka',
+		brokers = '%s', topic = 'clicks', format = 'json', dead_letter_topic = 'dlq', max_rows_per_batch = 7)`, addr))
+	h.mustExec(fmt.Sprintf(`CREATE STREAM slow WITH (trigger = '0s', sink = 'kafka', brokers = '%s', topic = 'slow', key = 'page') AS
+		SELECT user_id, page, latency_ms, _partition AS src_partition FROM clicks WHERE latency_ms > 500`, addr))
+	st := h.waitTotals("slow", 60)
+	if st.Totals.BadRows != 2 || st.Totals.InputRows != 58 {
+		t.Fatalf("totals %+v, want 58 rows and 2 bad", st.Totals)
+	}
+	n := 0
+	for _, c := range wantOut {
+		n += c
+	}
+	if st.Totals.OutputRows != int64(n) {
+		t.Fatalf("output rows %d, want %d", st.Totals.OutputRows, n)
+	}
+	batches := map[int64]bool{}
+	for _, p := range h.progress("slow") {
+		batches[p.BatchID] = true
+	}
+
+	// The output: one JSON message per row, keyed by page (so one page
+	// stays on one partition), with the stream and batch in headers.
+	got := map[string]int{}
+	partOf := map[string]int32{}
+	for _, r := range consume(t, addr, "slow", n) {
+		var row struct {
+			UserID   int64  `json:"user_id"`
+			Page     string `json:"page"`
+			Latency  int32  `json:"latency_ms"`
+			SrcPart  int32  `json:"src_partition"`
+			Unwanted *int   `json:"_key"`
+		}
+		if err := json.Unmarshal(r.Value, &row); err != nil {
+			t.Fatalf("output %q is not JSON: %v", r.Value, err)
+		}
+		if string(r.Key) != row.Page || row.Latency <= 500 || row.Unwanted != nil {
+			t.Fatalf("output key %q value %s", r.Key, r.Value)
+		}
+		if p, ok := partOf[row.Page]; ok && p != r.Partition {
+			t.Fatalf("page %s went to partitions %d and %d", row.Page, p, r.Partition)
+		}
+		partOf[row.Page] = r.Partition
+		got[row.Page]++
+		b, err := strconv.ParseInt(header(r, HeaderBatch), 10, 64)
+		if header(r, HeaderStream) != "slow" || err != nil || !batches[b] {
+			t.Fatalf("headers %v: want stream slow and a committed batch id", r.Headers)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantOut) {
+		t.Fatalf("output per page %v, want %v", got, wantOut)
+	}
+
+	// The bad records: counted per batch, kept in Errors, copied to the
+	// dead-letter topic with where they came from and why.
+	bad := int64(0)
+	for _, p := range h.progress("slow") {
+		bad += p.BadRows
+	}
+	if bad != 2 {
+		t.Fatalf("progress counts %d bad rows, want 2", bad)
+	}
+	errs := h.m.Errors()
+	if len(errs) != 2 {
+		t.Fatalf("errors %+v, want 2", errs)
+	}
+	for _, r := range consume(t, addr, "dlq", 2) {
+		off, _ := strconv.ParseInt(header(r, HeaderOffset), 10, 64)
+		found := false
+		for _, e := range errs {
+			if e.Offset == off && strconv.Itoa(int(e.Partition)) == header(r, HeaderPartition) && e.Err == header(r, HeaderError) && e.Excerpt == string(r.Value) {
+				found = true
+			}
+		}
+		if !found || header(r, HeaderSource) != "clicks" || (string(r.Key) != "17" && string(r.Key) != "41") {
+			t.Fatalf("dead letter %q key %q headers %v matches no error row %+v", r.Value, r.Key, r.Headers, errs)
+		}
+	}
+}
+
+// TestKafkaOutageRetriesAndLosesNothing makes the broker drop every
+// connection for a while: the stream shows 'retrying' with the error,
+// and once the broker answers again it goes on, every record read once.
+func TestKafkaOutageRetriesAndLosesNothing(t *testing.T) {
+	c, addr := kafkaBroker(t, 2, "in")
+	var down atomic.Bool
+	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if down.Load() {
+			return nil, errors.New("broker down (test)"), true
+		}
+		return nil, nil, false
+	})
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'in')`, addr))
+	h.mustExec(`CREATE STREAM total WITH (trigger = '0s') AS SELECT n FROM s`)
+	batch := func(from, to int) []kafka.Message {
+		var m []kafka.Message
+		for i := from; i < to; i++ {
+			m = append(m, kafka.Message{Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+		}
+		return m
+	}
+	produceMsgs(t, addr, "in", batch(0, 50)...)
+	h.waitTotals("total", 50)
+
+	down.Store(true)
+	h.waitStatus("total", StatusRetrying)
+	if st := h.status("total"); st.LastError == nil {
+		t.Fatal("a retrying stream shows no error")
+	}
+	down.Store(false)
+	produceMsgs(t, addr, "in", batch(50, 120)...)
+	h.waitTotals("total", 120)
+	if st := h.status("total"); st.Status != StatusRunning {
+		t.Fatalf("status %s after the broker came back", st.Status)
+	}
+	rows := h.tableRows("total")
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r] = true
+	}
+	if len(rows) != 120 || len(seen) != 120 || !seen["0"] || !seen["119"] {
+		t.Fatalf("%d rows, %d distinct, want 0..119 once each", len(rows), len(seen))
+	}
+}
+
+// TestKafkaPartitionsAddedLaterAreRead adds partitions to a topic a
+// stream reads with start_offset = 'latest': records produced to a new
+// partition are read from its start.
+func TestKafkaPartitionsAddedLaterAreRead(t *testing.T) {
+	_, addr := kafkaBroker(t, 1, "grow")
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'grow', start_offset = 'latest')`, addr))
+	h.mustExec(`CREATE STREAM c WITH (trigger = '0s') AS SELECT n, _partition AS p FROM s`)
+	h.waitIdle() // the stream has looked once: it starts at the end of partition 0
+	produceMsgs(t, addr, "grow", kafka.Message{Value: []byte(`{"n":1}`)})
+	h.waitTotals("c", 1)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = "grow", 3
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 5000
+	resp, err := req.RequestWith(context.Background(), cl)
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create partitions: %v %+v", err, resp)
+	}
+	for i, p := range []int32{2, 1, 2} {
+		res := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "grow", Partition: p, Value: []byte(fmt.Sprintf(`{"n":%d}`, 10+i))})
+		if err := res.FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitTotals("c", 4)
+	if got, want := strings.Join(h.tableRows("c"), ","), "1 | 0,10 | 2,11 | 1,12 | 2"; got != want {
+		t.Fatalf("rows %s, want %s", got, want)
+	}
+}
