@@ -69,6 +69,9 @@ type benchConfig struct {
 	duration time.Duration
 	editGap  time.Duration
 	log      io.Writer // progress messages (stderr)
+	// profile is where the CPU profile of the running query's timed run
+	// goes ("": none).
+	profile string
 }
 
 // benchResult is one line of output.
@@ -124,7 +127,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rate := fs.Int64("rate", 500_000, "--latency: events a second")
 	duration := fs.Duration("duration", 10*time.Second, "--latency: how long to measure")
 	editGap := fs.Duration("edit-every", 20*time.Millisecond, "--latency: time between config edits")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the queries' runs to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each query's timed run to this file (with several queries, to <file>.<query>)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -156,20 +159,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	prev := runtime.GOMAXPROCS(cfg.cores)
 	defer runtime.GOMAXPROCS(prev)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
 
 	enc := json.NewEncoder(stdout)
 	if cfg.latency {
+		cfg.profile = *cpuProfile
 		res, err := benchLatency(ctx, cfg)
 		if err != nil {
 			res.Error = err.Error()
@@ -179,6 +172,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var limitEPS float64
 	for _, q := range cfg.queries {
 		fmt.Fprintf(cfg.log, "sluice bench: %s, %d events, %d cores\n", q, cfg.events, cfg.cores)
+		if cfg.profile = *cpuProfile; cfg.profile != "" && len(cfg.queries) > 1 {
+			cfg.profile += "." + q
+		}
 		res := benchOne(ctx, cfg, q)
 		if q == "limit" && res.Error == "" {
 			limitEPS = res.EventsPerSec
@@ -415,7 +411,7 @@ func benchStreams(ctx context.Context, cfg benchConfig, q string) (benchResult, 
 			return res, err
 		}
 	}
-	meter := startMeter()
+	meter := startMeter(cfg)
 	var stats []batchStat
 	for _, s := range plan.streams {
 		if err = b.exec(ctx, s.sql); err != nil {
@@ -515,23 +511,43 @@ func startEdits(ctx context.Context, dsn string, perSec int, edits *atomic.Int64
 	}, nil
 }
 
-// meter measures a run: wall time, CPU time, peak RSS.
+// meter measures a run: wall time, CPU time, peak RSS, and a CPU profile
+// when asked for one.
 type meter struct {
-	start time.Time
-	cpu   time.Duration
+	start   time.Time
+	cpu     time.Duration
+	profile *os.File
 }
 
-// startMeter collects garbage, resets the peak RSS and starts the clocks.
-func startMeter() meter {
+// startMeter collects garbage, resets the peak RSS, starts the clocks and
+// the profile (cfg.profile).
+func startMeter(cfg benchConfig) meter {
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
-	return meter{start: time.Now(), cpu: cpuTime()}
+	var m meter
+	if cfg.profile != "" {
+		f, err := os.Create(cfg.profile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			m.profile = f
+		} else {
+			fmt.Fprintf(cfg.log, "sluice bench: no profile: %v\n", errors.Join(err, errors.New("profiling did not start")))
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+	m.start, m.cpu = time.Now(), cpuTime()
+	return m
 }
 
 func (m meter) stop(res *benchResult, cfg benchConfig) {
 	res.Seconds = time.Since(m.start).Seconds()
 	res.CPUSeconds = (cpuTime() - m.cpu).Seconds()
+	if m.profile != nil {
+		pprof.StopCPUProfile()
+		m.profile.Close()
+	}
 	res.PeakRSSBytes = peakRSS()
 	if res.Events == 0 {
 		res.Events = cfg.events
@@ -614,7 +630,7 @@ func benchGenerator(ctx context.Context, cfg benchConfig, limit bool) (benchResu
 	mem := memory.NewGoAllocator()
 	var matches, checksum int64
 	var ms []float64
-	meter := startMeter()
+	meter := startMeter(cfg)
 	for start := int64(0); start < cfg.events; start += int64(cfg.batchRows) {
 		end := min(start+int64(cfg.batchRows), cfg.events)
 		t0 := time.Now()
@@ -649,10 +665,99 @@ func benchGenerator(ctx context.Context, cfg benchConfig, limit bool) (benchResu
 	return res, nil
 }
 
-// benchJSON is the json query: the clicks of DESIGN.md as JSON lines in
-// the embedded log, filtered and projected.
+// benchJSON is the json query: the clicks of DESIGN.md as JSON messages
+// in Sluice's log (connector = 'log', format = 'json'), written before the
+// clock starts, then a stream that decodes, filters and projects them.
+// The bench counts the clicks the filter should keep as it writes them,
+// and the stream's output must be that many rows.
 func benchJSON(ctx context.Context, cfg benchConfig) (benchResult, error) {
-	return benchResult{}, errors.New("unavailable: the log connector has no format = 'json' yet ((*source.Log).AppendJSON)")
+	var res benchResult
+	b, err := startBenchServer(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	defer b.close(ctx)
+	if err := b.exec(ctx, `CREATE SOURCE clicks (ts TIMESTAMP, user_id BIGINT, page VARCHAR(64), latency_ms INT)
+  WITH (connector = 'log', format = 'json', event_time = 'ts')`); err != nil {
+		return res, err
+	}
+	var want int64
+	msgs := make([][]byte, 0, 1<<16)
+	var buf []byte
+	for start := int64(0); start < cfg.events; start += 1 << 16 {
+		msgs, buf = msgs[:0], buf[:0]
+		end := min(start+1<<16, cfg.events)
+		// One buffer for the chunk's messages, grown first so that the
+		// slices into it stay put.
+		buf = slices.Grow(buf, int(end-start)*96)
+		for i := start; i < end; i++ {
+			from := len(buf)
+			var slow bool
+			buf, slow = appendClick(buf, cfg.seed, i)
+			if slow {
+				want++
+			}
+			msgs = append(msgs, buf[from:len(buf):len(buf)])
+		}
+		if err := b.srv.Streams().AppendJSON(ctx, "clicks", msgs); err != nil {
+			return res, err
+		}
+	}
+	meter := startMeter(cfg)
+	if err := b.exec(ctx, "CREATE STREAM json "+streamWith(cfg, "none", "")+
+		" AS SELECT ts, user_id, page FROM clicks WHERE latency_ms > 500"); err != nil {
+		return res, err
+	}
+	stats, batches, err := b.waitStream(ctx, "json", cfg.events)
+	meter.stop(&res, cfg)
+	if err != nil {
+		return res, err
+	}
+	res.Batches = batches
+	res.setBatches(stats, "json", b)
+	if res.OutputRows != want {
+		return res, fmt.Errorf("the stream output %d clicks, want the %d with latency_ms > 500", res.OutputRows, want)
+	}
+	return res, nil
+}
+
+// clickPages are the pages of the json query's clicks.
+var clickPages = func() []string {
+	p := []string{"/", "/home", "/cart", "/checkout", "/search", "/login", "/account", "/help"}
+	for i := range 42 {
+		p = append(p, "/product/"+strconv.Itoa(1000+i*37))
+	}
+	return p
+}()
+
+var clickEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+
+// appendClick appends click i as a JSON object: one a millisecond from
+// 2026-01-01, a user of a million, one of 50 pages, a latency uniform in
+// [0, 1000) ms. slow reports whether its latency is above 500.
+func appendClick(dst []byte, seed uint64, i int64) (_ []byte, slow bool) {
+	h := splitmix64(seed ^ uint64(i)*0x9e3779b97f4a7c15)
+	user := h % 1_000_000
+	page := clickPages[(h>>24)%uint64(len(clickPages))]
+	lat := (h >> 40) % 1000
+	dst = append(dst, `{"ts":"`...)
+	dst = time.UnixMicro(clickEpoch+i*1000).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000Z07:00")
+	dst = append(dst, `","user_id":`...)
+	dst = strconv.AppendUint(dst, user, 10)
+	dst = append(dst, `,"page":"`...)
+	dst = append(dst, page...)
+	dst = append(dst, `","latency_ms":`...)
+	dst = strconv.AppendUint(dst, lat, 10)
+	dst = append(dst, '}')
+	return dst, lat > 500
+}
+
+// splitmix64 is splitmix64's finaliser.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // benchLatency is --latency: a stream at trigger 0s over bids arriving at
@@ -765,7 +870,7 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	fmt.Fprintf(cfg.log, "sluice bench: latency at %d events/s, an edit every %s for %s\n", cfg.rate, cfg.editGap, cfg.duration)
 	channels := [nRules]string{"Google", "Facebook", "Baidu", "Apple"}
 	acked := make([]time.Time, n)
-	meter := startMeter()
+	meter := startMeter(cfg)
 	tick := time.NewTicker(cfg.editGap)
 	for i := range n {
 		<-tick.C

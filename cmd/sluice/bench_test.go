@@ -41,7 +41,7 @@ func num(t *testing.T, line map[string]any, key string) float64 {
 
 func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 	const events, batch = 20_000, 5_000
-	queries := []string{"datagen", "limit", "q0", "q1", "q2", "q5", "q7", "q13"}
+	queries := []string{"datagen", "limit", "q0", "q1", "q2", "q5", "q7", "q13", "json"}
 	lines := runBenchLines(t, "--events", "20000", "--max-rows-per-batch", "5000", "--cores", "2",
 		"--queries", strings.Join(queries, ","))
 	if len(lines) != len(queries) {
@@ -112,6 +112,11 @@ func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 	}
 	if _, ok := byQuery["q13"]["edits"].(float64); !ok {
 		t.Errorf("q13 has no edits: %v", byQuery["q13"])
+	}
+	// The json query fails unless its output is the clicks it wrote with
+	// latency_ms > 500, about half.
+	if got := num(t, byQuery["json"], "output_rows"); got < 0.4*events || got > 0.6*events {
+		t.Errorf("json: output_rows %v, want about half of %d", got, events)
 	}
 }
 
