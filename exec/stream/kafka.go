@@ -3,6 +3,9 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"sync"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	kafka "github.com/segmentio/kafka-go"
+	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
@@ -100,54 +104,157 @@ func (s *Stream) readSource(ctx context.Context, start, end source.Offsets) ([]a
 	return recs, nil, err
 }
 
-// kafkaWriter returns a writer producing to topic, partitioned by key
-// the way Kafka's Java client does (murmur2), acknowledged by all
-// in-sync replicas.
-func kafkaWriter(brokers []string, topic string) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:                   kafka.TCP(brokers...),
-		Topic:                  topic,
-		Balancer:               &kafka.Murmur2Balancer{},
-		RequiredAcks:           kafka.RequireAll,
-		BatchSize:              1 << 14,
-		BatchBytes:             source.MaxKafkaFetchBytes,
-		BatchTimeout:           time.Millisecond,
-		MaxAttempts:            3,
-		WriteTimeout:           10 * time.Second,
-		AllowAutoTopicCreation: true,
-		Transport:              &kafka.Transport{DialTimeout: 10 * time.Second, ClientID: "sluice"},
-	}
+// producer writes messages to one topic with kafka-go's Client: each
+// write groups its messages by partition (murmur2 of the key, as
+// Kafka's Java client; round robin without a key) and sends one produce
+// request per partition and megabyte, the partitions concurrently, acked
+// by all in-sync replicas. (kafka-go's Writer, with its batching
+// goroutines, cost a third of the CPU of a Kafka-to-Kafka stream.)
+type producer struct {
+	client *kafka.Client
+	topic  string
+
+	mu      sync.Mutex
+	parts   []int // the topic's partitions, cached for a second
+	partsAt time.Time
+	next    int // round robin for messages without a key
 }
 
-// produce writes msgs, turning errors a retry may cure into
-// source.Unavailable and the others (a message too large, a topic
-// the broker refuses) into plain errors that fail the stream.
-func produce(ctx context.Context, w *kafka.Writer, what string, msgs []kafka.Message) error {
+// produceRequestBytes bounds the record bytes of one produce request,
+// under the brokers' default message.max.bytes (1 MiB).
+const produceRequestBytes = 900 << 10
+
+func newProducer(brokers []string, topic string) *producer {
+	return &producer{topic: topic, client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second,
+		Transport: &kafka.Transport{DialTimeout: 10 * time.Second, ClientID: "sluice", MetadataTTL: time.Second, MetadataTopics: []string{topic}}}}
+}
+
+// partitions returns the topic's partitions, creating the topic where
+// the brokers allow it.
+func (p *producer) partitions(ctx context.Context) ([]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.parts != nil && time.Since(p.partsAt) < time.Second {
+		return p.parts, nil
+	}
+	r, err := p.client.Transport.RoundTrip(ctx, p.client.Addr, &metadataAPI.Request{TopicNames: []string{p.topic}, AllowAutoTopicCreation: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range r.(*metadataAPI.Response).Topics {
+		if t.Name != p.topic {
+			continue
+		}
+		if t.ErrorCode != 0 {
+			return nil, kafka.Error(t.ErrorCode)
+		}
+		parts := make([]int, len(t.Partitions))
+		for i, tp := range t.Partitions {
+			parts[i] = int(tp.PartitionIndex)
+		}
+		sort.Ints(parts)
+		if len(parts) == 0 {
+			return nil, kafka.LeaderNotAvailable // a topic being created
+		}
+		p.parts, p.partsAt = parts, time.Now()
+		return parts, nil
+	}
+	return nil, kafka.UnknownTopicOrPartition
+}
+
+// write produces msgs. Errors a retry may cure (a broker away, a leader
+// moving) are source.Unavailable; the others (a message too large, a
+// topic the brokers refuse) are plain errors that fail the stream.
+func (p *producer) write(ctx context.Context, what string, msgs []kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	err := w.WriteMessages(ctx, msgs...)
-	if err == nil {
-		return nil
+	parts, err := p.partitions(ctx)
+	if err != nil {
+		return classify(what, err)
 	}
-	var errs []error
-	var we kafka.WriteErrors
-	if errors.As(err, &we) {
-		for _, e := range we {
-			if e != nil {
-				errs = append(errs, e)
+	byPart := make(map[int][]kafka.Record, len(parts))
+	var bal kafka.Murmur2Balancer
+	p.mu.Lock()
+	for _, m := range msgs {
+		part := 0
+		if m.Key != nil {
+			part = bal.Balance(m, parts...)
+		} else {
+			part = parts[p.next%len(parts)]
+			p.next++
+		}
+		rec := kafka.Record{Key: nil, Value: kafka.NewBytes(m.Value), Headers: m.Headers}
+		if m.Key != nil {
+			rec.Key = kafka.NewBytes(m.Key)
+		}
+		if rec.Value == nil {
+			rec.Value = kafka.NewBytes([]byte{}) // never a tombstone
+		}
+		byPart[part] = append(byPart[part], rec)
+	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(byPart))
+	for part, recs := range byPart {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for len(recs) > 0 {
+				n, size := 0, 0
+				for n < len(recs) && (n == 0 || size+recs[n].Value.Len()+64 <= produceRequestBytes) {
+					size += recs[n].Value.Len() + 64
+					if recs[n].Key != nil {
+						size += recs[n].Key.Len()
+					}
+					n++
+				}
+				res, err := p.client.Produce(ctx, &kafka.ProduceRequest{Topic: p.topic, Partition: part,
+					RequiredAcks: kafka.RequireAll, Records: kafka.NewRecordReader(recs[:n]...)})
+				if err == nil {
+					err = res.Error
+				}
+				if err == nil {
+					for _, e := range res.RecordErrors {
+						err = e
+						break
+					}
+				}
+				if err != nil {
+					errs <- classify(fmt.Sprintf("%s (partition %d)", what, part), err)
+					return
+				}
+				recs = recs[n:]
 			}
-		}
-	} else {
-		errs = []error{err}
+		}()
 	}
-	for _, e := range errs {
-		var ke kafka.Error
-		if errors.As(e, &ke) && !ke.Temporary() {
-			return sqlerr.Wrap(sqlerr.IOError, &kafkaWriteError{what: what, err: e})
+	wg.Wait()
+	close(errs)
+	var first error
+	for e := range errs {
+		// A permanent error wins over a retriable one: retrying would
+		// not cure it.
+		if first == nil || (source.IsUnavailable(first) && !source.IsUnavailable(e)) {
+			first = e
 		}
 	}
-	return source.Unavailable(what, errs[0])
+	if first != nil {
+		p.mu.Lock()
+		p.parts = nil // look the partitions up again: leaders may have moved
+		p.mu.Unlock()
+	}
+	return first
+}
+
+// classify sorts a produce error: kafka's non-retriable error codes fail
+// the stream, everything else (network errors, retriable codes) is
+// source.Unavailable.
+func classify(what string, err error) error {
+	var ke kafka.Error
+	if errors.As(err, &ke) && !ke.Temporary() && ke != kafka.UnknownTopicOrPartition && ke != kafka.LeaderNotAvailable {
+		return sqlerr.Wrap(sqlerr.IOError, &kafkaWriteError{what: what, err: err})
+	}
+	return source.Unavailable(what, err)
 }
 
 type kafkaWriteError struct {
@@ -162,7 +269,7 @@ func (e *kafkaWriteError) Unwrap() error { return e.err }
 // at-least-once: a batch re-run after a crash is produced again, with the
 // same batch id in its headers.
 type kafkaSink struct {
-	w      *kafka.Writer
+	w      *producer
 	enc    *source.JSONEncoder
 	stream string
 	topic  string
@@ -183,7 +290,7 @@ func newKafkaSink(stream string, cols []plan.Column, opts map[string]string) (*k
 	if err != nil {
 		return nil, err
 	}
-	k := &kafkaSink{w: kafkaWriter(brokers, opts["topic"]), enc: enc, stream: stream, topic: opts["topic"], key: -1}
+	k := &kafkaSink{w: newProducer(brokers, opts["topic"]), enc: enc, stream: stream, topic: opts["topic"], key: -1}
 	if name := opts["key"]; name != "" {
 		for i, c := range cols {
 			if c.Name == name {
@@ -233,7 +340,7 @@ func (k *kafkaSink) write(ctx context.Context, batch int64, recs []arrow.Record)
 		}
 		k.msgs = append(k.msgs, m)
 	}
-	return produce(ctx, k.w, "stream "+k.stream+": produce to topic "+k.topic, k.msgs)
+	return k.w.write(ctx, "stream "+k.stream+": produce to topic "+k.topic, k.msgs)
 }
 
 // appendKey appends the text of a key value: a string's bytes, any other
@@ -246,6 +353,14 @@ func appendKey(buf []byte, t sqltypes.Type, col arrow.Array, i int) []byte {
 }
 
 func (k *kafkaSink) Close() error { return k.w.Close() }
+
+// Close releases the producer's connections.
+func (p *producer) Close() error {
+	if t, ok := p.client.Transport.(*kafka.Transport); ok {
+		t.CloseIdleConnections()
+	}
+	return nil
+}
 
 // deadLetters copies a batch's bad records to the source's dead-letter
 // topic, if it has one, before the batch commits (at least once).
@@ -263,11 +378,8 @@ func (s *Stream) deadLetters(ctx context.Context, batch int64, bad []source.BadR
 			{Key: HeaderOffset, Value: strconv.AppendInt(nil, b.Offset, 10)},
 			{Key: HeaderError, Value: []byte(b.Err)},
 		}}
-		if msgs[i].Value == nil {
-			msgs[i].Value = []byte{} // a dead letter is never a tombstone
-		}
 	}
-	return produce(ctx, s.dlq, "stream "+s.spec.Name+": produce to dead-letter topic "+s.dlq.Topic, msgs)
+	return s.dlq.write(ctx, "stream "+s.spec.Name+": produce to dead-letter topic "+s.dlq.topic, msgs)
 }
 
 // ErrorRow is a record a stream could not decode, as sluice_errors

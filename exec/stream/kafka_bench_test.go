@@ -1,12 +1,16 @@
 package stream
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +22,68 @@ import (
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/planner"
 )
+
+// TestMain lets the Kafka benchmark run its broker in a child process
+// (this test binary again, with kfakeChildEnv set), so that the
+// benchmark's CPU figures are the client side's alone.
+func TestMain(m *testing.M) {
+	if os.Getenv(kfakeChildEnv) != "" {
+		runKfakeChild()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+const kfakeChildEnv = "SLUICE_TEST_KFAKE_CHILD"
+
+// runKfakeChild serves a kfake cluster with the topics named in the
+// environment variable ("topic:partitions,..."), prints its address and
+// runs until its stdin closes.
+func runKfakeChild() {
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.AllowAutoTopicCreation()}
+	for _, t := range strings.Split(os.Getenv(kfakeChildEnv), ",") {
+		name, parts, _ := strings.Cut(t, ":")
+		n, _ := strconv.Atoi(parts)
+		opts = append(opts, kfake.SeedTopics(int32(max(n, 1)), name))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(c.ListenAddrs()[0])
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	c.Close()
+}
+
+// kfakeProcess starts a broker in a child process (see TestMain) and
+// returns its address; it stops when the benchmark ends.
+func kfakeProcess(b *testing.B, topics string) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), kfakeChildEnv+"="+topics)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("kfake child: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
 
 // cpuTime is the process's user+system CPU time so far.
 func cpuTime() time.Duration {
@@ -53,20 +119,15 @@ func benchClicks(b *testing.B, addr, topic string, n int) {
 // BenchmarkKafkaJSONFilter measures Kafka JSON in -> filter -> Kafka JSON
 // out through a stream (source, planner, operators, sink, checkpoint),
 // next to a baseline that reads the same messages with kafka-go and
-// writes them back unchanged. Both run against an in-process kfake
-// broker, whose CPU is in both figures. It reports messages per second
+// writes them back unchanged. Both run against a kfake broker in a child
+// process, so the CPU figures are this process's: the client side. It reports messages per second
 // of wall time and per CPU-second (messages/s per core), and the ratio.
 //
 //	go test ./exec/stream -run XXX -bench KafkaJSONFilter -benchtime 1x
 func BenchmarkKafkaJSONFilter(b *testing.B) {
 	const n = 400_000
 	const parts = 2
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, "clicks"), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
+	addr := kfakeProcess(b, fmt.Sprintf("clicks:%d", parts))
 	benchClicks(b, addr, "clicks", n)
 	ctx := context.Background()
 

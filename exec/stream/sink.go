@@ -76,7 +76,7 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 		s.sink = noSink{}
 	}
 	if k, ok := s.src.src.(*source.Kafka); ok && k.Options().DeadLetterTopic != "" {
-		s.dlq = kafkaWriter(k.Options().Brokers, k.Options().DeadLetterTopic)
+		s.dlq = newProducer(k.Options().Brokers, k.Options().DeadLetterTopic)
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	kafka "github.com/segmentio/kafka-go"
 	"github.com/sluice-sql/sluice/catalog"
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
@@ -59,7 +58,7 @@ type Stream struct {
 	sink sink
 	// dlq produces to the source's dead_letter_topic (a kafka source
 	// that has one), else nil.
-	dlq *kafka.Writer
+	dlq *producer
 
 	// The plan cut at the aggregate: pre runs over the source's records,
 	// post over the emitted groups; agg is nil for a stateless stream.
