@@ -275,3 +275,46 @@ func TestKafkaPartitionsAddedLaterAreRead(t *testing.T) {
 		t.Fatalf("rows %s, want %s", got, want)
 	}
 }
+
+// TestKafkaRetentionGapIsDataLoss: offsets the topic deleted before a
+// stream read them fail the stream naming them, or, with
+// fail_on_data_loss = false, are skipped and recorded.
+func TestKafkaRetentionGapIsDataLoss(t *testing.T) {
+	_, addr := kafkaBroker(t, 1, "gap")
+	var msgs []kafka.Message
+	for i := 0; i < 10; i++ {
+		msgs = append(msgs, kafka.Message{Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	produceMsgs(t, addr, "gap", msgs...)
+	deleteRecords(t, addr, "gap", 4)
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'gap')`, addr))
+	// Both start at the earliest offset left (4); the gap opens later,
+	// under streams that have a place.
+	h.mustExec(`CREATE STREAM strict WITH (trigger = '0s') AS SELECT n FROM s`)
+	h.mustExec(`CREATE STREAM lax WITH (trigger = '0s', fail_on_data_loss = false) AS SELECT n FROM s`)
+	h.waitTotals("strict", 6)
+	h.waitTotals("lax", 6)
+	// Paused, the streams cannot read offset 10 before it is deleted.
+	h.mustExec(`PAUSE STREAM strict`)
+	h.mustExec(`PAUSE STREAM lax`)
+	h.waitIdle()
+	produceMsgs(t, addr, "gap", kafka.Message{Value: []byte(`{"n":10}`)}, kafka.Message{Value: []byte(`{"n":11}`)})
+	deleteRecords(t, addr, "gap", 11)
+	produceMsgs(t, addr, "gap", kafka.Message{Value: []byte(`{"n":12}`)})
+	h.mustExec(`RESUME STREAM strict`)
+	h.mustExec(`RESUME STREAM lax`)
+
+	st := h.waitStatus("strict", StatusFailed)
+	if !strings.Contains(fmt.Sprint(st.LastError), "no longer has offsets [10, 11)") {
+		t.Fatalf("strict stream failed with %v, want the gap [10, 11) named", st.LastError)
+	}
+	h.waitTotals("lax", 8)
+	skipped := ""
+	for _, p := range h.progress("lax") {
+		skipped += p.Skipped
+	}
+	if got := strings.Join(h.tableRows("lax"), ","); skipped != "0:[10,11)" || got != "11,12,4,5,6,7,8,9" {
+		t.Fatalf("lax stream skipped %q, rows %s", skipped, got)
+	}
+}
