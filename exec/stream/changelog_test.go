@@ -37,7 +37,7 @@ func changelogBroker(t *testing.T, parts int32, topics ...string) (*kfake.Cluste
 func produceChanges(t *testing.T, addr, topic string, msgs ...kafka.Message) {
 	t.Helper()
 	// A transport of its own: kafka-go's default one caches the topic's
-	// partitions for seconds.
+	// partitions for up to 6s.
 	tr := &kafka.Transport{}
 	defer tr.CloseIdleConnections()
 	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond,
@@ -253,8 +253,8 @@ func TestFeedReadsEveryPartitionAndPartitionsAddedLater(t *testing.T) {
 	}
 	equal(t, "after 60 records on 3 partitions", h.tableRows("rules"), sortedValues(want))
 
-	// Two partitions more: the feed finds them (once the Kafka client's
-	// metadata cache, kept for up to 6s, has them).
+	// Two partitions more: the feed finds them (once the source's Kafka
+	// client refreshes its metadata cache, within a second or so).
 	addPartitions(t, addr, "rules", 5)
 	msgs = nil
 	for i := 0; i < 40; i++ {
