@@ -86,6 +86,11 @@ const feedMarkPrefix = "kafka:"
 
 func feedMark(p int32) string { return feedMarkPrefix + strconv.Itoa(int(p)) }
 
+// feedStartedMark records that a table with start_offset = 'latest' has
+// made its first look at its topic: partitions it finds later are read
+// from their start.
+const feedStartedMark = feedMarkPrefix + "started"
+
 // FeedStatus is a fed table's feed, as sluice_table_feeds shows it.
 type FeedStatus struct {
 	Table     string
@@ -561,10 +566,14 @@ func (f *feed) round(ctx context.Context) (more bool, err error) {
 	start := f.pos.Clone()
 	f.mu.Unlock()
 	// Where to start in a partition the feed has not read since it
-	// started: its mark, else start_offset.
+	// started: its mark, else its start. start_offset = 'latest' holds for
+	// the partitions the table's first look finds (that look is made
+	// durable at once, with the mark feedStartedMark); a partition added
+	// later is read from its start, as it holds only newer records.
 	snap := tbl.Snapshot()
 	var earliest source.Offsets
-	decided := false // a partition starts at latest: that must be durable
+	_, looked := snap.Mark(feedStartedMark)
+	decided := f.opts.startLatest && !looked // the first look: durable at once
 	for p, l := range latest {
 		if _, ok := start[p]; ok {
 			continue
@@ -573,8 +582,8 @@ func (f *feed) round(ctx context.Context) (more bool, err error) {
 			start[p] = o
 			continue
 		}
-		if f.opts.startLatest {
-			start[p], decided = l, true
+		if decided {
+			start[p] = l
 			continue
 		}
 		if earliest == nil {
@@ -760,7 +769,8 @@ func (f *feed) collect(recs []arrow.Record, bad []source.BadRecord) *feedOps {
 // apply writes a round's changes and the offsets reached (as marks) in
 // one catalog write, and returns the table's version after it (the one it
 // made, or the current one when nothing changed and nothing had to be
-// written). force writes the marks even without a change.
+// written). force writes the marks even without a change: the first look
+// of a table that starts at the latest offsets.
 func (f *feed) apply(ctx context.Context, tbl *catalog.Table, ops *feedOps, end source.Offsets, force bool) (uint64, error) {
 	snap, err := tbl.Write(ctx, func(cur *catalog.Snapshot, w *catalog.Writer) error {
 		changed := false
@@ -786,6 +796,9 @@ func (f *feed) apply(ctx context.Context, tbl *catalog.Table, ops *feedOps, end 
 			for p, o := range end {
 				w.SetMark(feedMark(p), o)
 			}
+		}
+		if force && f.opts.startLatest {
+			w.SetMark(feedStartedMark, 1)
 		}
 		return nil
 	})

@@ -588,4 +588,21 @@ func TestFeedStartingAtLatestKeepsThatStartAcrossARestart(t *testing.T) {
 	h2 := h.restartFeeds(catDir, dataDir)
 	h2.waitRead("rules", 3)
 	equal(t, "the table", h2.tableRows("rules"), []string{"/new | NULL | 3"})
+
+	// A partition added later holds only newer records: it is read from
+	// its start.
+	addPartitions(t, addr, "rules", 2)
+	var msgs []kafka.Message
+	for i := range 10 {
+		page := fmt.Sprintf("/n%d", i)
+		msgs = append(msgs, upsert(page, fmt.Sprintf(`{"page":%q,"max_latency":%d}`, page, i)))
+	}
+	produceChanges(t, addr, "rules", msgs...)
+	st = h2.waitRead("rules", 13)
+	if len(st.Offsets) != 2 || st.Offsets[1] == 0 {
+		t.Fatalf("offsets %v, want records read from partition 1", st.Offsets)
+	}
+	if rows := h2.tableRows("rules"); len(rows) != 11 {
+		t.Fatalf("the table has %d rows, want 11: %v", len(rows), rows)
+	}
 }
