@@ -65,6 +65,7 @@ func (s *Stream) retry(f func() error) error {
 				s.mu.Lock()
 				if s.status == StatusRetrying {
 					s.status = StatusRunning
+					s.lastErr = nil // it is past: the stream runs again
 				}
 				s.signalLocked()
 				s.mu.Unlock()

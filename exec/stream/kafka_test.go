@@ -255,15 +255,7 @@ func TestKafkaPartitionsAddedLaterAreRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	req := kmsg.NewPtrCreatePartitionsRequest()
-	rt := kmsg.NewCreatePartitionsRequestTopic()
-	rt.Topic, rt.Count = "grow", 3
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 5000
-	resp, err := req.RequestWith(context.Background(), cl)
-	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("create partitions: %v %+v", err, resp)
-	}
+	addPartitions(t, addr, "grow", 3)
 	for i, p := range []int32{2, 1, 2} {
 		res := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "grow", Partition: p, Value: []byte(fmt.Sprintf(`{"n":%d}`, 10+i))})
 		if err := res.FirstErr(); err != nil {
@@ -316,5 +308,62 @@ func TestKafkaRetentionGapIsDataLoss(t *testing.T) {
 	}
 	if got := strings.Join(h.tableRows("lax"), ","); skipped != "0:[10,11)" || got != "11,12,4,5,6,7,8,9" {
 		t.Fatalf("lax stream skipped %q, rows %s", skipped, got)
+	}
+}
+
+// TestKafkaTopicCreatedAgainIsDataLoss deletes a topic a stream has read
+// and creates it again with fewer records: a stream fails saying so, or,
+// with fail_on_data_loss = false, reads the new topic from its start and
+// records the reset.
+func TestKafkaTopicCreatedAgainIsDataLoss(t *testing.T) {
+	_, addr := kafkaBroker(t, 1, "again")
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'again')`, addr))
+	h.mustExec(`CREATE STREAM strict WITH (trigger = '0s') AS SELECT n FROM s`)
+	h.mustExec(`CREATE STREAM lax WITH (trigger = '0s', fail_on_data_loss = false) AS SELECT n FROM s`)
+	var msgs []kafka.Message
+	for i := 0; i < 5; i++ {
+		msgs = append(msgs, kafka.Message{Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	produceMsgs(t, addr, "again", msgs...)
+	h.waitTotals("strict", 5)
+	h.waitTotals("lax", 5)
+	h.mustExec(`PAUSE STREAM strict`)
+	h.mustExec(`PAUSE STREAM lax`)
+	h.waitIdle()
+
+	cl := adminClient(t, addr)
+	del := kmsg.NewPtrDeleteTopicsRequest()
+	del.TopicNames = []string{"again"}
+	dt := kmsg.NewDeleteTopicsRequestTopic()
+	dt.Topic = kmsg.StringPtr("again")
+	del.Topics = append(del.Topics, dt)
+	del.TimeoutMillis = 5000
+	if _, err := del.RequestWith(context.Background(), cl); err != nil {
+		t.Fatal(err)
+	}
+	cr := kmsg.NewPtrCreateTopicsRequest()
+	ct := kmsg.NewCreateTopicsRequestTopic()
+	ct.Topic, ct.NumPartitions, ct.ReplicationFactor = "again", 1, 1
+	cr.Topics = append(cr.Topics, ct)
+	cr.TimeoutMillis = 5000
+	if _, err := cr.RequestWith(context.Background(), cl); err != nil {
+		t.Fatal(err)
+	}
+	produceMsgs(t, addr, "again", kafka.Message{Value: []byte(`{"n":100}`)}, kafka.Message{Value: []byte(`{"n":101}`)})
+	h.mustExec(`RESUME STREAM strict`)
+	h.mustExec(`RESUME STREAM lax`)
+
+	st := h.waitStatus("strict", StatusFailed)
+	if !strings.Contains(fmt.Sprint(st.LastError), "ends at offset 2, before offset 5") {
+		t.Fatalf("strict stream failed with %v", st.LastError)
+	}
+	h.waitTotals("lax", 7)
+	skipped := ""
+	for _, p := range h.progress("lax") {
+		skipped += p.Skipped
+	}
+	if got := strings.Join(h.tableRows("lax"), ","); skipped != "0:reset(5>2)" || got != "0,1,100,101,2,3,4" {
+		t.Fatalf("lax stream recorded %q, rows %s", skipped, got)
 	}
 }

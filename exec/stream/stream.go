@@ -145,7 +145,10 @@ type Progress struct {
 	// ConfigVersions names the table versions the batch read ("t=3").
 	ConfigVersions string
 	// Skipped names offsets retention deleted before the stream read
-	// them, skipped with fail_on_data_loss = false: "0:[10,25)".
+	// them, skipped with fail_on_data_loss = false: "0:[10,25)"; and
+	// partitions read again from their start because they ended before
+	// the stream's offset (a topic deleted and created again):
+	// "0:reset(120>3)".
 	Skipped string
 	// BadRows counts the batch's input records that could not be
 	// decoded (sluice_errors keeps the first few).
@@ -753,6 +756,25 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 	earliest, err := s.src.src.Earliest(ctx)
 	if err != nil {
 		return nil, err
+	}
+	for part, st := range start {
+		// A partition that now ends before where the stream is was
+		// truncated, or its topic deleted and created again: what the
+		// stream would read next is not what followed what it read.
+		l, ok := latest[part]
+		if !ok || st <= l {
+			continue
+		}
+		if s.spec.Options.FailOnDataLoss {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue,
+				"stream %q: source %q partition %d ends at offset %d, before offset %d the stream has read (was the topic deleted and created again?); set fail_on_data_loss = false to read it again from its earliest offset",
+				s.spec.Name, s.spec.Source, part, l, st)
+		}
+		if p.Skipped != "" {
+			p.Skipped += " "
+		}
+		p.Skipped += fmt.Sprintf("%d:reset(%d>%d)", part, st, l)
+		start[part] = earliest[part]
 	}
 	for part, st := range start {
 		e, ok := earliest[part]
