@@ -40,6 +40,11 @@ type KafkaOptions struct {
 	// DeadLetterTopic, when set, receives a copy of every record that
 	// could not be decoded (the stream reading the source copies it).
 	DeadLetterTopic string
+	// GroupID, when set, is a consumer group the stream's committed
+	// offsets are copied to after each batch, for lag tools
+	// (kafka-consumer-groups --describe). Sluice never reads them back:
+	// its checkpoint owns the offsets.
+	GroupID string
 	// Tombstones makes a record with a null value a row whose declared
 	// columns are NULL and whose _deleted column is true (changelog-fed
 	// tables); without it such a record is a bad record.
@@ -71,8 +76,8 @@ func (o KafkaOptions) Validate() error {
 }
 
 // ParseKafkaOptions parses the WITH options of a Kafka source: brokers
-// ('host:port,...'), topic, format ('json'), dead_letter_topic and
-// max_bytes (per fetch, at most 1 MiB). Common source options
+// ('host:port,...'), topic, format ('json'), dead_letter_topic, group_id
+// and max_bytes (per fetch, at most 1 MiB). Common source options
 // (IsCommonOption) are skipped. An unknown key is a 42601 error naming it;
 // a bad value is a 22023 error naming key and value.
 func ParseKafkaOptions(opts map[string]string) (KafkaOptions, error) {
@@ -106,6 +111,11 @@ func ParseKafkaOptions(opts map[string]string) (KafkaOptions, error) {
 			o.DeadLetterTopic = strings.TrimSpace(val)
 			if o.DeadLetterTopic == "" {
 				return o, badValue(key, val, "a topic name", nil)
+			}
+		case "group_id":
+			o.GroupID = strings.TrimSpace(val)
+			if o.GroupID == "" {
+				return o, badValue(key, val, "a consumer group name", nil)
 			}
 		case "max_bytes":
 			n, err := strconv.Atoi(val)
@@ -312,6 +322,30 @@ func (k *Kafka) listOffsets(ctx context.Context, which int64) (Offsets, error) {
 		}
 	}
 	return out, nil
+}
+
+// CommitGroup copies offsets (the next offset to read, per partition) to
+// the consumer group GroupID, as a consumer that is not a group member
+// commits them. It does nothing without a GroupID.
+func (k *Kafka) CommitGroup(ctx context.Context, offs Offsets) error {
+	if k.opts.GroupID == "" || len(offs) == 0 {
+		return nil
+	}
+	commits := make([]kafka.OffsetCommit, 0, len(offs))
+	for p, o := range offs {
+		commits = append(commits, kafka.OffsetCommit{Partition: int(p), Offset: o})
+	}
+	res, err := k.client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: k.opts.GroupID, GenerationID: -1,
+		Topics: map[string][]kafka.OffsetCommit{k.opts.Topic: commits}})
+	if err != nil {
+		return k.unavailable("commit offsets to group "+k.opts.GroupID, err)
+	}
+	for _, p := range res.Topics[k.opts.Topic] {
+		if p.Error != nil {
+			return k.unavailable(fmt.Sprintf("commit offsets to group %s (partition %d)", k.opts.GroupID, p.Partition), p.Error)
+		}
+	}
+	return nil
 }
 
 // Read implements Source: ReadWithBad without the bad records.

@@ -383,6 +383,19 @@ func (s *Stream) deadLetters(ctx context.Context, batch int64, bad []source.BadR
 	return s.dlq.write(ctx, "stream "+s.spec.Name+": produce to dead-letter topic "+s.dlq.topic, msgs)
 }
 
+// commitGroup copies a committed batch's end offsets to the Kafka
+// source's consumer group (group_id), for lag tools. It is best effort:
+// the checkpoint owns the offsets, so a failure is logged, not retried.
+func (s *Stream) commitGroup(ctx context.Context, end source.Offsets) {
+	k, ok := s.src.src.(*source.Kafka)
+	if !ok || k.Options().GroupID == "" {
+		return
+	}
+	if err := k.CommitGroup(ctx, end); err != nil {
+		s.m.cfg.Logger.Warn("commit offsets to consumer group", "stream", s.spec.Name, "group", k.Options().GroupID, "err", err)
+	}
+}
+
 // ErrorRow is a record a stream could not decode, as sluice_errors
 // shows it.
 type ErrorRow struct {

@@ -367,3 +367,57 @@ func TestKafkaTopicCreatedAgainIsDataLoss(t *testing.T) {
 		t.Fatalf("lax stream recorded %q, rows %s", skipped, got)
 	}
 }
+
+// TestKafkaGroupIDGetsTheCommittedOffsets: with group_id, a stream's
+// committed offsets are copied to the consumer group, where lag tools
+// read them.
+func TestKafkaGroupIDGetsTheCommittedOffsets(t *testing.T) {
+	_, addr := kafkaBroker(t, 2, "lag")
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'lag', group_id = 'sluice-lag')`, addr))
+	h.mustExec(`CREATE STREAM c WITH (trigger = '0s') AS SELECT n FROM s`)
+	var msgs []kafka.Message
+	for i := 0; i < 20; i++ {
+		msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	produceMsgs(t, addr, "lag", msgs...)
+	h.waitTotals("c", 20)
+	// The copy follows the commit: poll the group (a broker cannot
+	// notify) until it has the offsets, or a deadline.
+	cl := adminClient(t, addr)
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.Group = "sluice-lag"
+		resp, err := req.RequestWith(context.Background(), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := int64(0)
+		for _, tp := range resp.Topics {
+			for _, p := range tp.Partitions {
+				if tp.Topic == "lag" && p.ErrorCode == 0 && p.Offset > 0 {
+					got += p.Offset
+				}
+			}
+		}
+		if got == 0 { // newer versions answer per group
+			for _, g := range resp.Groups {
+				for _, tp := range g.Topics {
+					for _, p := range tp.Partitions {
+						if tp.Topic == "lag" && p.ErrorCode == 0 && p.Offset > 0 {
+							got += p.Offset
+						}
+					}
+				}
+			}
+		}
+		if got == 20 {
+			return
+		}
+		if got > 20 || time.Now().After(deadline) {
+			t.Fatalf("the group's offsets add up to %d, want 20", got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -708,6 +708,7 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	s.signalLocked()
 	s.mu.Unlock()
 	s.m.recordErrors(s.spec.Name, bp.id, p.StartedAt, bad)
+	s.commitGroup(ctx, bp.end)
 	return true, nil
 }
 
