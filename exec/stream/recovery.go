@@ -120,7 +120,9 @@ func (s *Stream) recover(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			s.mu.Lock()
 			s.watermark, s.hasWM = stateWatermark(schema)
+			s.mu.Unlock()
 			from = b
 		}
 	}
@@ -133,6 +135,7 @@ func (s *Stream) recover(ctx context.Context) error {
 			return fmt.Errorf("stream %q: replay of batch %d: %w", s.spec.Name, b, err)
 		}
 	}
+	s.mu.Lock()
 	if committed >= 0 {
 		bp, _ := d.PlanOf(committed)
 		s.offsets = source.Offsets(bp.End).Clone()
@@ -141,6 +144,7 @@ func (s *Stream) recover(ctx context.Context) error {
 		}
 	}
 	s.batchID = committed
+	s.mu.Unlock()
 	last, ok := d.LastPlan()
 	if !ok || last.Batch <= committed {
 		return nil
@@ -162,7 +166,9 @@ func (s *Stream) recover(ctx context.Context) error {
 	if err := d.Commit(ctx, bp.id); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.offsets, s.batchID = bp.end.Clone(), bp.id
+	s.mu.Unlock()
 	return nil
 }
 
@@ -212,7 +218,9 @@ func (s *Stream) replay(ctx context.Context, bp *batchPlan) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.watermark, s.hasWM = newWM, newHas
+	s.mu.Unlock()
 	return nil
 }
 

@@ -34,6 +34,12 @@ func (m *Manager) ReplaceStream(ctx context.Context, spec Spec) error {
 		e.Hint = "DROP STREAM and CREATE STREAM to start it over"
 		return e
 	}
+	old.mu.Lock()
+	recovering := old.recoverLater
+	old.mu.Unlock()
+	if recovering {
+		return sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "stream %q is still recovering from its checkpoint (its source's brokers have not answered yet); replace it once it runs", spec.Name)
+	}
 	// Stop the old loop after its running batch; its subscribers end.
 	old.stopAndWait()
 	old.endSubscriptions()
@@ -84,7 +90,7 @@ func (m *Manager) ReplaceStream(ctx context.Context, spec Spec) error {
 		}
 	}
 	if keepSink {
-		s.sink = old.sink
+		s.sink, old.sink = old.sink, nil
 	} else {
 		if err := old.dropSinkLocked(ctx); err != nil {
 			s.closeState()

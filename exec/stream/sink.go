@@ -75,9 +75,6 @@ func (s *Stream) openSink(ctx context.Context, restore bool) error {
 	default:
 		s.sink = noSink{}
 	}
-	if k, ok := s.src.src.(*source.Kafka); ok && k.Options().DeadLetterTopic != "" {
-		s.dlq = newProducer(k.Options().Brokers, k.Options().DeadLetterTopic)
-	}
 	return nil
 }
 

@@ -111,6 +111,10 @@ type Stream struct {
 	// unrecovered is set when the stream could not recover from its
 	// checkpoint at start: it stays failed (tainted) until dropped.
 	unrecovered bool
+	// recoverLater is set when recovery at start could not reach the
+	// source's brokers: the loop recovers first, retrying (written under
+	// mu: REPLACE reads it).
+	recoverLater bool
 	// tainted is set while a batch's rows are in the aggregate state but
 	// the batch has not committed: if it fails, running it again over
 	// that state would count its rows twice.
@@ -201,8 +205,29 @@ func (m *Manager) CreateStream(ctx context.Context, spec Spec, restore bool) err
 		s.closeState()
 		return err
 	}
-	if failed == nil && restore && s.hasCheckpoint() {
+	// An aggregate's recovery replays batches from its source: one on
+	// Kafka brokers recovers in its loop (not here, under m.mu), retrying
+	// while they are away; so does one whose brokers did not answer here.
+	_, remote := src.src.(*source.Kafka)
+	recoverLater := false
+	switch {
+	case failed != nil || !restore || !s.hasCheckpoint():
+	case remote && s.state != nil:
+		recoverLater = true
+	default:
 		failed = s.recover(ctx)
+		if source.IsUnavailable(failed) {
+			failed, recoverLater = nil, true
+		}
+	}
+	if recoverLater {
+		if err := s.resetState(); err != nil {
+			s.closeState()
+			return err
+		}
+		s.mu.Lock()
+		s.recoverLater = true
+		s.mu.Unlock()
 	}
 	if failed != nil {
 		// Shown in SHOW STREAMS as failed, with the reason; it cannot
@@ -235,6 +260,9 @@ func newStream(m *Manager, spec Spec, src *sourceEntry) (*Stream, error) {
 	}
 	if spec.Paused {
 		s.status = StatusPaused
+	}
+	if k, ok := src.src.(*source.Kafka); ok && k.Options().DeadLetterTopic != "" {
+		s.dlq = newProducer(k.Options().Brokers, k.Options().DeadLetterTopic)
 	}
 	if src.def.EventTime != "" {
 		for i, c := range src.def.Columns {
@@ -272,6 +300,24 @@ func (s *Stream) closeState() {
 		s.state.Close()
 		s.state = nil
 	}
+}
+
+// resetState empties the aggregate state and the watermark, for a
+// recovery to start again from the checkpoint.
+func (s *Stream) resetState() error {
+	if s.state != nil {
+		s.state.Close()
+		state, err := exec.NewStreamAgg(&exec.Env{Mem: s.m.cfg.Mem}, s.agg)
+		if err != nil {
+			s.state = nil
+			return err
+		}
+		s.state = state
+	}
+	s.mu.Lock()
+	s.watermark, s.hasWM = 0, false
+	s.mu.Unlock()
+	return nil
 }
 
 // cutAtAggregate splits a stream's plan at its aggregate: pre is the
@@ -369,6 +415,32 @@ func (s *Stream) run(done chan struct{}) {
 	// never fire it.
 	var timer <-chan time.Time
 	var timerAt time.Time
+	s.mu.Lock()
+	recoverLater := s.recoverLater
+	s.mu.Unlock()
+	if recoverLater {
+		err := s.retry(func() error {
+			if err := s.resetState(); err != nil {
+				return err
+			}
+			return s.recover(ctx)
+		})
+		if errors.Is(err, errStopping) {
+			s.finish(StatusStopped, nil)
+			return
+		}
+		if err != nil {
+			s.m.cfg.Logger.Error("stream recovery failed", "stream", s.spec.Name, "err", err)
+			s.mu.Lock()
+			s.tainted, s.unrecovered = true, true
+			s.mu.Unlock()
+			s.finish(StatusFailed, err)
+			return
+		}
+		s.mu.Lock()
+		s.recoverLater = false
+		s.mu.Unlock()
+	}
 	for {
 		select {
 		case <-s.stop:
