@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +12,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	kafka "github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 )
@@ -379,6 +382,8 @@ func (k *Kafka) ReadWithBad(ctx context.Context, mem memory.Allocator, start, en
 	// each into its own records; the results keep partition order.
 	readers := make([]*kafkaReader, len(parts))
 	errs := make([]error, len(parts))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	sem := make(chan struct{}, kafkaReadParallelism)
 	var wg sync.WaitGroup
 	for i, p := range parts {
@@ -395,7 +400,9 @@ func (k *Kafka) ReadWithBad(ctx context.Context, mem memory.Allocator, start, en
 			if r.dec, errs[i] = k.decoder(); errs[i] != nil {
 				return
 			}
-			errs[i] = r.readPartition(ctx, p, start[p], end[p])
+			if errs[i] = r.readPartition(ctx, p, start[p], end[p]); errs[i] != nil {
+				cancel() // the read fails: the other partitions need not finish
+			}
 			r.flush()
 			r.release()
 		}()
@@ -405,8 +412,9 @@ func (k *Kafka) ReadWithBad(ctx context.Context, mem memory.Allocator, start, en
 		if r == nil {
 			continue
 		}
-		if err == nil {
-			err = errs[i]
+		// The error that failed the read, not a sibling's cancellation.
+		if e := errs[i]; e != nil && (err == nil || errors.Is(err, context.Canceled) && !errors.Is(e, context.Canceled)) {
+			err = e
 		}
 		recs = append(recs, r.out...)
 		bad = append(bad, r.bad...)
@@ -432,6 +440,7 @@ type kafkaReader struct {
 	rows    int
 	key     []byte
 	val     []byte
+	hexKey  []byte
 	out     []arrow.Record
 	bad     []BadRecord
 }
@@ -477,15 +486,24 @@ func (r *kafkaReader) readPartition(ctx context.Context, p int32, s, e int64) er
 		}
 		if res.Error != nil {
 			if errors.Is(res.Error, kafka.OffsetOutOfRange) {
-				if res.LogStartOffset > off {
-					return errOffsetsDeleted(k.name, p, off, e, res.LogStartOffset)
+				start := res.LogStartOffset
+				if start < 0 { // brokers before fetch v5 do not say
+					if earliest, err := k.Earliest(ctx); err == nil {
+						start = earliest[p]
+					}
+				}
+				if start > off {
+					return errOffsetsDeleted(k.name, p, off, e, start)
 				}
 				return sqlerr.New(sqlerr.InvalidParameterValue, "source %s partition %d: offset %d is beyond the end of topic %s (high watermark %d)",
 					k.name, p, off, k.opts.Topic, res.HighWatermark)
 			}
 			return k.unavailable(fmt.Sprintf("fetch topic %s partition %d at offset %d", k.opts.Topic, p, off), res.Error)
 		}
-		got := false
+		// next is past every offset the response showed: its records
+		// (also those below off) and its control batches (transaction
+		// markers, which ReadRecord skips).
+		before, next := off, off
 		for {
 			rec, err := res.Records.ReadRecord()
 			if errors.Is(err, io.EOF) {
@@ -494,36 +512,55 @@ func (r *kafkaReader) readPartition(ctx context.Context, p int32, s, e int64) er
 			if err != nil {
 				return k.unavailable(fmt.Sprintf("read topic %s partition %d", k.opts.Topic, p), err)
 			}
-			if rec.Offset < off {
+			next = max(next, rec.Offset+1)
+			if rec.Offset < off || rec.Offset >= e {
 				closeBytes(rec)
+				if rec.Offset >= e {
+					break
+				}
 				continue
 			}
-			if rec.Offset >= e {
-				// Nothing else below e: the offsets left are not
-				// data records.
-				closeBytes(rec)
-				off = e
-				break
-			}
-			got = true
 			off = rec.Offset + 1
 			if err := r.add(p, rec); err != nil {
 				return err
 			}
 		}
-		if !got {
-			if res.HighWatermark >= e {
-				// What is left below e holds no data records
-				// (transaction markers, compacted away).
-				break
-			}
-			if res.HighWatermark <= off {
-				return sqlerr.New(sqlerr.InvalidParameterValue, "source %s partition %d: offsets [%d, %d) asked for, but topic %s ends at %d",
-					k.name, p, off, e, k.opts.Topic, res.HighWatermark)
-			}
+		next = max(next, afterControlBatches(res.Records))
+		switch {
+		case off >= e || off > before:
+			// Done, or records read: fetch from where they ended.
+		case next > off:
+			off = next
+		case res.HighWatermark <= off:
+			// A leader that has not caught up yet (after an election)
+			// answers with an older end: try again later. (A partition
+			// that really went back is the stream's data-loss check.)
+			return k.unavailable(fmt.Sprintf("fetch topic %s partition %d at offset %d", k.opts.Topic, p, off),
+				fmt.Errorf("the partition ends at offset %d, before the offset %d asked for", res.HighWatermark, off))
+		default:
+			// An offset that holds no record this response shows (a
+			// compacted batch's tail): step over it.
+			off++
 		}
 	}
 	return nil
+}
+
+// afterControlBatches returns the offset after the last control batch
+// (transaction marker) of a fetch response, or -1 without one.
+func afterControlBatches(rr kafka.RecordReader) int64 {
+	end := int64(-1)
+	switch r := rr.(type) {
+	case *protocol.ControlBatch:
+		end = r.BaseOffset + 1
+	case *protocol.RecordStream:
+		for _, b := range r.Records {
+			if c, ok := b.(*protocol.ControlBatch); ok {
+				end = max(end, c.BaseOffset+1)
+			}
+		}
+	}
+	return end
 }
 
 // add decodes one record into the next row, or into a BadRecord.
@@ -558,9 +595,16 @@ func (r *kafkaReader) add(p int32, rec *kafka.Record) error {
 		switch name {
 		case "":
 		case kafkaKey:
-			if hasKey {
+			switch {
+			case hasKey && utf8.Valid(r.key):
 				b.(*array.StringBuilder).BinaryBuilder.Append(r.key)
-			} else {
+			case hasKey:
+				// A binary key (Avro, a UUID's bytes) as PostgreSQL
+				// prints bytea: \x and hex digits.
+				r.hexKey = append(append(r.hexKey[:0], `\x`...), make([]byte, hex.EncodedLen(len(r.key)))...)
+				hex.Encode(r.hexKey[2:], r.key)
+				b.(*array.StringBuilder).BinaryBuilder.Append(r.hexKey)
+			default:
 				b.AppendNull()
 			}
 		case kafkaPartition:
@@ -568,7 +612,7 @@ func (r *kafkaReader) add(p int32, rec *kafka.Record) error {
 		case kafkaOffset:
 			b.(*array.Int64Builder).Append(rec.Offset)
 		case kafkaTimestamp:
-			if rec.Time.IsZero() {
+			if rec.Time.IsZero() || rec.Time.UnixMilli() < 0 { // -1: no timestamp
 				b.AppendNull()
 			} else {
 				b.(*array.TimestampBuilder).Append(arrow.Timestamp(rec.Time.UnixMicro()))
@@ -634,8 +678,27 @@ func (k *Kafka) checkOpen() error {
 	return nil
 }
 
+// unavailable describes a broker error: most are worth retrying (a
+// broker away, a leader moving, a topic being created); kafka's errors
+// that say retrying cannot help (authorization, a corrupt record, an
+// unsupported version) fail the stream.
 func (k *Kafka) unavailable(what string, err error) error {
-	return Unavailable(fmt.Sprintf("source %s: %s (brokers %s)", k.name, what, strings.Join(k.opts.Brokers, ",")), err)
+	return ClassifyKafkaError(fmt.Sprintf("source %s: %s (brokers %s)", k.name, what, strings.Join(k.opts.Brokers, ",")), err)
+}
+
+// ClassifyKafkaError returns err as an *UnavailableError (08006) when a
+// retry may cure it: network and context errors, kafka's retriable error
+// codes, and a topic or partition not known yet; as a plain error
+// otherwise (58030 io_error: authorization failures, corrupt messages,
+// messages too large, unsupported versions).
+func ClassifyKafkaError(what string, err error) error {
+	var ke kafka.Error
+	if errors.As(err, &ke) && !ke.Temporary() && ke != kafka.UnknownTopicOrPartition && ke != kafka.LeaderNotAvailable &&
+		ke != kafka.NotLeaderForPartition && ke != kafka.BrokerNotAvailable && ke != kafka.GroupCoordinatorNotAvailable &&
+		ke != kafka.NotCoordinatorForGroup && ke != kafka.GroupLoadInProgress {
+		return sqlerr.Wrap(sqlerr.IOError, fmt.Errorf("%s: %w", what, err))
+	}
+	return Unavailable(what, err)
 }
 
 // Close implements Source.

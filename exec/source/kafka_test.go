@@ -293,3 +293,55 @@ func TestKafkaUnreachableBrokerIsUnavailable(t *testing.T) {
 		t.Fatalf("got %v (%s), want an 08006 unavailable error naming the broker", err, sqlerr.Code(err))
 	}
 }
+
+// TestKafkaReadsPastTransactionMarkersAndSmallFetches reads a partition
+// holding a committed transaction (a record and its commit marker), a
+// record larger than max_bytes and a small one, in fetches of at most 300
+// bytes: every record comes back, none is skipped.
+func TestKafkaReadsPastTransactionMarkersAndSmallFetches(t *testing.T) {
+	_, addr := kafkaCluster(t, 1, "tx")
+	ctx := context.Background()
+	tx, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.TransactionalID("sluice-test"), kgo.DefaultProduceTopic("tx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, &kgo.Record{Value: []byte(`{"user_id":1}`)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	produceTo(t, addr, "tx",
+		kafka.Message{Value: []byte(fmt.Sprintf(`{"user_id":2,"page":"/%s"}`, strings.Repeat("x", 600)))},
+		kafka.Message{Value: []byte(`{"user_id":3}`)})
+	k, err := NewKafka("tx", clickCols(), KafkaOptions{Brokers: []string{addr}, Topic: "tx", MaxBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	latest, err := k.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest[0] != 4 {
+		t.Fatalf("latest %v, want 4 (a record, its commit marker, two records)", latest)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	recs, bad, err := k.ReadWithBad(ctx, mem, Offsets{0: 0}, latest, 100)
+	if err != nil || len(bad) != 0 {
+		t.Fatal(err, bad)
+	}
+	defer releaseAll(recs)
+	var users []string
+	for _, row := range rowsText(recs) {
+		users = append(users, strings.Split(row, "|")[1]+"@"+strings.Split(row, "|")[6])
+	}
+	if got, want := strings.Join(users, " "), "1@0 2@2 3@3"; got != want {
+		t.Fatalf("user@offset %s, want %s", got, want)
+	}
+}

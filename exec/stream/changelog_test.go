@@ -11,42 +11,12 @@ import (
 	"time"
 
 	kafka "github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/exec/source"
 	"github.com/sluice-sql/sluice/planner/plan"
 )
-
-// changelogBroker starts an in-process Kafka-protocol broker (kfake)
-// whose topics have parts partitions.
-func changelogBroker(t *testing.T, parts int32, topics ...string) (*kfake.Cluster, string) {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, topics...), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c, c.ListenAddrs()[0]
-}
-
-// produceChanges writes msgs to topic, partitioned by a hash of the key,
-// acknowledged by the broker before it returns.
-func produceChanges(t *testing.T, addr, topic string, msgs ...kafka.Message) {
-	t.Helper()
-	// A transport of its own: kafka-go's default one caches the topic's
-	// partitions for up to 6s.
-	tr := &kafka.Transport{}
-	defer tr.CloseIdleConnections()
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond,
-		RequiredAcks: kafka.RequireAll, Transport: tr}
-	defer w.Close()
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // upsert is a record setting key's row to the JSON value.
 func upsert(key, value string) kafka.Message {
@@ -142,10 +112,10 @@ func rulesTable(addr string, more string) string {
 }
 
 func TestFeedUpsertsOverwritesAndDeletesByKey(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ""))
-	produceChanges(t, addr, "rules",
+	produceMsgs(t, addr, "rules",
 		upsert("/a", `{"page":"/a","category":"x","max_latency":100}`),
 		upsert("/b", `{"page":"/b","category":"y","max_latency":200}`),
 		upsert("/c", `{"page":"/c","category":"z","max_latency":300}`))
@@ -156,7 +126,7 @@ func TestFeedUpsertsOverwritesAndDeletesByKey(t *testing.T) {
 		t.Fatalf("feed version %d after a write, want at least 2", v1)
 	}
 
-	produceChanges(t, addr, "rules",
+	produceMsgs(t, addr, "rules",
 		upsert("/a", `{"page":"/a","category":"x2","max_latency":150}`),
 		tombstone("/b"),
 		tombstone("/nope"), // deleting a key that is not there changes nothing
@@ -178,11 +148,11 @@ func TestFeedUpsertsOverwritesAndDeletesByKey(t *testing.T) {
 }
 
 func TestFeedTakesKeysFromTheRecordKey(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "one", "two")
+	_, addr := kafkaBroker(t, 1, "one", "two")
 	h := feedHarness(t)
 	h.mustCreateFed(fmt.Sprintf(`CREATE TABLE one (id BIGINT PRIMARY KEY, v TEXT) WITH (connector = 'kafka', brokers = '%s', topic = 'one')`, addr))
 	h.mustCreateFed(fmt.Sprintf(`CREATE TABLE two (region TEXT, id INT, v TEXT, PRIMARY KEY (region, id)) WITH (connector = 'kafka', brokers = '%s', topic = 'two')`, addr))
-	produceChanges(t, addr, "one",
+	produceMsgs(t, addr, "one",
 		upsert("1", `{"v":"from the key"}`),         // no id in the value: the key has it
 		upsert(`"2"`, `{"v":"a JSON string key"}`),  // a JSON string
 		upsert(`{"id":3}`, `{"v":"an object key"}`), // an object holding the key column
@@ -190,7 +160,7 @@ func TestFeedTakesKeysFromTheRecordKey(t *testing.T) {
 		upsert("5", `{"id":5,"v":"five"}`),
 		tombstone(`{"id":4}`),
 		tombstone(`"5"`))
-	produceChanges(t, addr, "two",
+	produceMsgs(t, addr, "two",
 		upsert(`{"region":"eu","id":1}`, `{"v":"a"}`),
 		upsert(`{"region":"us","id":1}`, `{"region":"us","id":1,"v":"b"}`),
 		upsert(`{"region":"us","id":2}`, `{"v":"c"}`),
@@ -202,10 +172,10 @@ func TestFeedTakesKeysFromTheRecordKey(t *testing.T) {
 }
 
 func TestFeedCountsBadRecordsAndGoesOn(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ""))
-	produceChanges(t, addr, "rules",
+	produceMsgs(t, addr, "rules",
 		upsert("/a", `{"page":"/a","max_latency":1}`),
 		upsert("/b", `{"page":"/b","max_latency":`),                // malformed JSON
 		upsert("/c", `{"page":"/c","max_latency":"slow"}`),         // a string for an INT
@@ -227,7 +197,7 @@ func TestFeedCountsBadRecordsAndGoesOn(t *testing.T) {
 
 	// A round of only bad records writes nothing: no new version.
 	before := st.Version
-	produceChanges(t, addr, "rules", upsert("/g", `not json`))
+	produceMsgs(t, addr, "rules", upsert("/g", `not json`))
 	st = h.waitRead("rules", 11)
 	tbl, _ := h.cat.Table("rules")
 	if st.BadRecords != 7 || tbl.Snapshot().Version() != before {
@@ -236,7 +206,7 @@ func TestFeedCountsBadRecordsAndGoesOn(t *testing.T) {
 }
 
 func TestFeedReadsEveryPartitionAndPartitionsAddedLater(t *testing.T) {
-	_, addr := changelogBroker(t, 3, "rules")
+	_, addr := kafkaBroker(t, 3, "rules")
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ", max_rows_per_batch = 4"))
 	var msgs []kafka.Message
@@ -246,7 +216,7 @@ func TestFeedReadsEveryPartitionAndPartitionsAddedLater(t *testing.T) {
 		msgs = append(msgs, upsert(page, fmt.Sprintf(`{"page":%q,"max_latency":%d}`, page, i)))
 		want[page] = fmt.Sprintf("%s | NULL | %d", page, i)
 	}
-	produceChanges(t, addr, "rules", msgs...)
+	produceMsgs(t, addr, "rules", msgs...)
 	st := h.waitRead("rules", 60)
 	if len(st.Offsets) != 3 {
 		t.Fatalf("offsets %v, want 3 partitions", st.Offsets)
@@ -262,7 +232,7 @@ func TestFeedReadsEveryPartitionAndPartitionsAddedLater(t *testing.T) {
 		msgs = append(msgs, upsert(page, fmt.Sprintf(`{"page":%q,"max_latency":%d}`, page, i)))
 		want[page] = fmt.Sprintf("%s | NULL | %d", page, i)
 	}
-	produceChanges(t, addr, "rules", msgs...)
+	produceMsgs(t, addr, "rules", msgs...)
 	st = h.waitRead("rules", 100)
 	if len(st.Offsets) != 5 {
 		t.Fatalf("offsets %v, want 5 partitions", st.Offsets)
@@ -277,53 +247,6 @@ func sortedValues(m map[string]string) []string {
 	}
 	sortStrings(out)
 	return out
-}
-
-// adminClient is a franz-go client for admin requests in tests.
-func adminClient(t *testing.T, addr string) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
-// addPartitions grows topic to count partitions.
-func addPartitions(t *testing.T, addr, topic string, count int32) {
-	t.Helper()
-	req := kmsg.NewPtrCreatePartitionsRequest()
-	rt := kmsg.NewCreatePartitionsRequestTopic()
-	rt.Topic, rt.Count = topic, count
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 5000
-	resp, err := req.RequestWith(context.Background(), adminClient(t, addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range resp.Topics {
-		if r.ErrorCode != 0 {
-			t.Fatalf("create partitions: error code %d", r.ErrorCode)
-		}
-	}
-}
-
-// deleteRecords deletes the records of topic partition 0 before offset,
-// as retention would.
-func deleteRecords(t *testing.T, addr, topic string, offset int64) {
-	t.Helper()
-	req := kmsg.NewPtrDeleteRecordsRequest()
-	rt := kmsg.NewDeleteRecordsRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
-	rp.Partition, rp.Offset = 0, offset
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 5000
-	if _, err := req.RequestWith(context.Background(), adminClient(t, addr)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // restartFeeds closes the manager and the catalog and opens them again
@@ -345,12 +268,12 @@ func (h *harness) restartFeeds(catDir, dataDir string) *harness {
 }
 
 func TestFeedResumesFromItsMarksAfterARestart(t *testing.T) {
-	_, addr := changelogBroker(t, 2, "rules")
+	_, addr := kafkaBroker(t, 2, "rules")
 	catDir, dataDir := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { checkNoFeedGoroutines(t) })
 	h := newHarnessAt(t, catDir, dataDir, fastFeeds)
 	h.mustCreateFed(rulesTable(addr, ""))
-	produceChanges(t, addr, "rules",
+	produceMsgs(t, addr, "rules",
 		upsert("/a", `{"page":"/a","max_latency":1}`),
 		upsert("/b", `{"page":"/b","max_latency":2}`),
 		upsert("/c", `{"page":"/c","max_latency":3}`))
@@ -373,7 +296,7 @@ func TestFeedResumesFromItsMarksAfterARestart(t *testing.T) {
 	if v := tbl.Snapshot().Version(); v != version {
 		t.Fatalf("the restart made version %d of the table (was %d): something was applied again", v, version)
 	}
-	produceChanges(t, addr, "rules",
+	produceMsgs(t, addr, "rules",
 		tombstone("/a"),
 		upsert("/b", `{"page":"/b","max_latency":20}`),
 		upsert("/d", `{"page":"/d","max_latency":4}`))
@@ -387,7 +310,7 @@ func TestFeedResumesFromItsMarksAfterARestart(t *testing.T) {
 func TestFeedFailsWhenOffsetsItNeedsWereDeleted(t *testing.T) {
 	for _, skip := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fail_on_data_loss=%v", !skip), func(t *testing.T) {
-			_, addr := changelogBroker(t, 1, "rules")
+			_, addr := kafkaBroker(t, 1, "rules")
 			catDir, dataDir := t.TempDir(), t.TempDir()
 			t.Cleanup(func() { checkNoFeedGoroutines(t) })
 			h := newHarnessAt(t, catDir, dataDir, fastFeeds)
@@ -396,14 +319,14 @@ func TestFeedFailsWhenOffsetsItNeedsWereDeleted(t *testing.T) {
 				more = ", fail_on_data_loss = false"
 			}
 			h.mustCreateFed(rulesTable(addr, more))
-			produceChanges(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`))
+			produceMsgs(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`))
 			h.waitRead("rules", 1)
 			if err := h.m.Close(); err != nil {
 				t.Fatal(err)
 			}
 			// While the server is down: four more records, and retention
 			// deletes all but the last two.
-			produceChanges(t, addr, "rules",
+			produceMsgs(t, addr, "rules",
 				upsert("/b", `{"page":"/b","max_latency":2}`),
 				upsert("/c", `{"page":"/c","max_latency":3}`),
 				upsert("/d", `{"page":"/d","max_latency":4}`),
@@ -434,7 +357,7 @@ func TestFeedFailsWhenOffsetsItNeedsWereDeleted(t *testing.T) {
 // reads for a while: the feed shows 'retrying' with the error, and goes
 // on when the broker answers again, with every record applied once.
 func TestFeedRetriesThroughABrokerOutage(t *testing.T) {
-	c, addr := changelogBroker(t, 2, "rules")
+	c, addr := kafkaBroker(t, 2, "rules")
 	var down atomic.Bool
 	c.Control(func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -446,11 +369,11 @@ func TestFeedRetriesThroughABrokerOutage(t *testing.T) {
 	})
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ""))
-	produceChanges(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`), upsert("/b", `{"page":"/b","max_latency":2}`))
+	produceMsgs(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`), upsert("/b", `{"page":"/b","max_latency":2}`))
 	h.waitRead("rules", 2)
 
 	down.Store(true)
-	produceChanges(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":10}`), upsert("/c", `{"page":"/c","max_latency":3}`))
+	produceMsgs(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":10}`), upsert("/c", `{"page":"/c","max_latency":3}`))
 	st := h.waitFeed("rules", func(st FeedStatus) bool { return st.Status == FeedRetrying })
 	if st.LastError == nil || sqlerr.Code(st.LastError) != sqlerr.ConnectionFailure {
 		t.Fatalf("retrying with error %v, want a connection failure (08006)", st.LastError)
@@ -467,10 +390,10 @@ func TestFeedRetriesThroughABrokerOutage(t *testing.T) {
 }
 
 func TestStreamJoiningAFedTableSeesItsChangesFromTheNextBatch(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ""))
-	produceChanges(t, addr, "rules", upsert("/home", `{"page":"/home","category":"landing","max_latency":800}`))
+	produceMsgs(t, addr, "rules", upsert("/home", `{"page":"/home","category":"landing","max_latency":800}`))
 	h.waitRead("rules", 1)
 	h.mustExec(`CREATE SOURCE clicks (user_id BIGINT, page TEXT, latency_ms INT) WITH (connector = 'log')`)
 	h.mustExec(`CREATE STREAM slow WITH (trigger = '1s') AS
@@ -480,7 +403,7 @@ func TestStreamJoiningAFedTableSeesItsChangesFromTheNextBatch(t *testing.T) {
 	h.advance(time.Second)
 	h.waitBatch("slow", 0)
 
-	produceChanges(t, addr, "rules", upsert("/home", `{"page":"/home","category":"landing","max_latency":500}`))
+	produceMsgs(t, addr, "rules", upsert("/home", `{"page":"/home","category":"landing","max_latency":500}`))
 	st := h.waitRead("rules", 2)
 	h.appendRows("clicks", []any{int64(2), "/home", int64(600)}) // slow now
 	h.advance(time.Second)
@@ -496,10 +419,10 @@ func TestStreamJoiningAFedTableSeesItsChangesFromTheNextBatch(t *testing.T) {
 }
 
 func TestDropTableStopsItsFeed(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ""))
-	produceChanges(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`))
+	produceMsgs(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`))
 	h.waitRead("rules", 1)
 	if err := h.m.DropTables(h.ctx, []string{"rules"}, false); err != nil {
 		t.Fatal(err)
@@ -518,7 +441,7 @@ func TestDropTableStopsItsFeed(t *testing.T) {
 }
 
 func TestCreateFedTableChecksItsOptions(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	h := feedHarness(t)
 	tests := []struct {
 		name, sql, code string
@@ -541,7 +464,7 @@ func TestCreateFedTableChecksItsOptions(t *testing.T) {
 
 	// A metadata column the table declares is filled from the record.
 	h.mustCreateFed(fmt.Sprintf(`CREATE TABLE rules (page TEXT PRIMARY KEY, _offset BIGINT, _key TEXT) WITH (connector = 'kafka', brokers = '%s', topic = 'rules')`, addr))
-	produceChanges(t, addr, "rules", upsert("k1", `{"page":"/a"}`), upsert("k2", `{"page":"/a"}`))
+	produceMsgs(t, addr, "rules", upsert("k1", `{"page":"/a"}`), upsert("k2", `{"page":"/a"}`))
 	h.waitRead("rules", 2)
 	equal(t, "the table", h.tableRows("rules"), []string{"/a | 1 | k2"})
 	// IF NOT EXISTS leaves it as it is.
@@ -554,7 +477,7 @@ func TestCreateFedTableChecksItsOptions(t *testing.T) {
 }
 
 func TestCloseStopsFeedsAndRefusesNewOnes(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	h := feedHarness(t)
 	h.mustCreateFed(rulesTable(addr, ""))
 	h.waitFeed("rules", func(st FeedStatus) bool { return len(st.Offsets) == 1 })
@@ -569,11 +492,11 @@ func TestCloseStopsFeedsAndRefusesNewOnes(t *testing.T) {
 }
 
 func TestFeedStartingAtLatestKeepsThatStartAcrossARestart(t *testing.T) {
-	_, addr := changelogBroker(t, 1, "rules")
+	_, addr := kafkaBroker(t, 1, "rules")
 	catDir, dataDir := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { checkNoFeedGoroutines(t) })
 	h := newHarnessAt(t, catDir, dataDir, fastFeeds)
-	produceChanges(t, addr, "rules", upsert("/old", `{"page":"/old","max_latency":1}`), upsert("/older", `{"page":"/older","max_latency":2}`))
+	produceMsgs(t, addr, "rules", upsert("/old", `{"page":"/old","max_latency":1}`), upsert("/older", `{"page":"/older","max_latency":2}`))
 	h.mustCreateFed(rulesTable(addr, ", start_offset = 'latest'"))
 	st := h.waitFeed("rules", func(st FeedStatus) bool { return len(st.Offsets) == 1 })
 	if st.Offsets[0] != 2 {
@@ -584,7 +507,7 @@ func TestFeedStartingAtLatestKeepsThatStartAcrossARestart(t *testing.T) {
 	if err := h.m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	produceChanges(t, addr, "rules", upsert("/new", `{"page":"/new","max_latency":3}`))
+	produceMsgs(t, addr, "rules", upsert("/new", `{"page":"/new","max_latency":3}`))
 	h2 := h.restartFeeds(catDir, dataDir)
 	h2.waitRead("rules", 3)
 	equal(t, "the table", h2.tableRows("rules"), []string{"/new | NULL | 3"})
@@ -597,7 +520,7 @@ func TestFeedStartingAtLatestKeepsThatStartAcrossARestart(t *testing.T) {
 		page := fmt.Sprintf("/n%d", i)
 		msgs = append(msgs, upsert(page, fmt.Sprintf(`{"page":%q,"max_latency":%d}`, page, i)))
 	}
-	produceChanges(t, addr, "rules", msgs...)
+	produceMsgs(t, addr, "rules", msgs...)
 	st = h2.waitRead("rules", 13)
 	if len(st.Offsets) != 2 || st.Offsets[1] == 0 {
 		t.Fatalf("offsets %v, want records read from partition 1", st.Offsets)

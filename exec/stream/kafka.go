@@ -15,7 +15,6 @@ import (
 	kafka "github.com/segmentio/kafka-go"
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 
-	"github.com/sluice-sql/sluice/catalog/sqlerr"
 	"github.com/sluice-sql/sluice/catalog/sqltypes"
 	"github.com/sluice-sql/sluice/exec"
 	"github.com/sluice-sql/sluice/exec/expr"
@@ -83,15 +82,45 @@ func (s *Stream) retry(f func() error) error {
 		s.lastErr = err
 		s.signalLocked()
 		s.mu.Unlock()
-		s.setIdle(true)
+		if err := s.waitRetry(backoff); err != nil {
+			return err
+		}
+		backoff = min(2*backoff, retryMax)
+	}
+}
+
+// waitRetry waits backoff before the next try, or while the stream is
+// paused (PAUSE STREAM while it retries: it stops calling the brokers
+// and shows 'paused' until RESUME), or until it is stopped
+// (errStopping).
+func (s *Stream) waitRetry(backoff time.Duration) error {
+	s.setIdle(true)
+	defer s.setIdle(false)
+	timer := s.m.cfg.Clock.After(backoff)
+	fired := false
+	for {
+		s.mu.Lock()
+		paused := s.paused
+		s.seenCtl = s.ctl
+		switch {
+		case paused && s.status != StatusFailed:
+			s.status = StatusPaused
+			s.signalLocked()
+		case !paused && s.status == StatusPaused:
+			s.status = StatusRetrying
+			s.signalLocked()
+		}
+		s.mu.Unlock()
+		if fired && !paused {
+			return nil
+		}
 		select {
 		case <-s.stop:
-			s.setIdle(false)
 			return errStopping
-		case <-s.m.cfg.Clock.After(backoff):
+		case <-s.wake: // paused or resumed: look again
+		case <-timer:
+			fired, timer = true, nil
 		}
-		s.setIdle(false)
-		backoff = min(2*backoff, retryMax)
 	}
 }
 
@@ -121,6 +150,19 @@ type producer struct {
 	next    int // round robin for messages without a key
 }
 
+// recordSize is an upper bound of a record's encoded size: its bytes
+// and, generously, the varint lengths and deltas around them.
+func recordSize(r kafka.Record) int {
+	n := 32 + r.Value.Len()
+	if r.Key != nil {
+		n += r.Key.Len()
+	}
+	for _, h := range r.Headers {
+		n += 10 + len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
 // produceRequestBytes bounds the record bytes of one produce request,
 // under the brokers' default message.max.bytes (1 MiB).
 const produceRequestBytes = 900 << 10
@@ -138,6 +180,10 @@ func (p *producer) partitions(ctx context.Context) ([]int, error) {
 	if p.parts != nil && time.Since(p.partsAt) < time.Second {
 		return p.parts, nil
 	}
+	// Bounded: kafka-go retries a topic being created until the context
+	// ends.
+	ctx, cancel := context.WithTimeout(ctx, p.client.Timeout)
+	defer cancel()
 	r, err := p.client.Transport.RoundTrip(ctx, p.client.Addr, &metadataAPI.Request{TopicNames: []string{p.topic}, AllowAutoTopicCreation: true})
 	if err != nil {
 		return nil, err
@@ -172,7 +218,7 @@ func (p *producer) write(ctx context.Context, what string, msgs []kafka.Message)
 	}
 	parts, err := p.partitions(ctx)
 	if err != nil {
-		return classify(what, err)
+		return source.ClassifyKafkaError(what, err)
 	}
 	byPart := make(map[int][]kafka.Record, len(parts))
 	var bal kafka.Murmur2Balancer
@@ -203,11 +249,12 @@ func (p *producer) write(ctx context.Context, what string, msgs []kafka.Message)
 			defer wg.Done()
 			for len(recs) > 0 {
 				n, size := 0, 0
-				for n < len(recs) && (n == 0 || size+recs[n].Value.Len()+64 <= produceRequestBytes) {
-					size += recs[n].Value.Len() + 64
-					if recs[n].Key != nil {
-						size += recs[n].Key.Len()
+				for n < len(recs) {
+					rs := recordSize(recs[n])
+					if n > 0 && size+rs > produceRequestBytes {
+						break
 					}
+					size += rs
 					n++
 				}
 				res, err := p.client.Produce(ctx, &kafka.ProduceRequest{Topic: p.topic, Partition: part,
@@ -222,7 +269,7 @@ func (p *producer) write(ctx context.Context, what string, msgs []kafka.Message)
 					}
 				}
 				if err != nil {
-					errs <- classify(fmt.Sprintf("%s (partition %d)", what, part), err)
+					errs <- source.ClassifyKafkaError(fmt.Sprintf("%s (partition %d)", what, part), err)
 					return
 				}
 				recs = recs[n:]
@@ -247,25 +294,6 @@ func (p *producer) write(ctx context.Context, what string, msgs []kafka.Message)
 	return first
 }
 
-// classify sorts a produce error: kafka's non-retriable error codes fail
-// the stream, everything else (network errors, retriable codes) is
-// source.Unavailable.
-func classify(what string, err error) error {
-	var ke kafka.Error
-	if errors.As(err, &ke) && !ke.Temporary() && ke != kafka.UnknownTopicOrPartition && ke != kafka.LeaderNotAvailable {
-		return sqlerr.Wrap(sqlerr.IOError, &kafkaWriteError{what: what, err: err})
-	}
-	return source.Unavailable(what, err)
-}
-
-type kafkaWriteError struct {
-	what string
-	err  error
-}
-
-func (e *kafkaWriteError) Error() string { return e.what + ": " + e.err.Error() }
-func (e *kafkaWriteError) Unwrap() error { return e.err }
-
 // kafkaSink produces every output row as a JSON message. It is
 // at-least-once: a batch re-run after a crash is produced again, with the
 // same batch id in its headers.
@@ -286,6 +314,9 @@ func newKafkaSink(stream string, cols []plan.Column, opts map[string]string) (*k
 		if b = strings.TrimSpace(b); b != "" {
 			brokers = append(brokers, b)
 		}
+	}
+	if err := (source.KafkaOptions{Brokers: brokers, Topic: opts["topic"]}).Validate(); err != nil {
+		return nil, err
 	}
 	enc, err := source.NewJSONEncoder(exec.SchemaOf(cols))
 	if err != nil {
@@ -377,7 +408,7 @@ func (s *Stream) deadLetters(ctx context.Context, batch int64, bad []source.BadR
 			{Key: HeaderSource, Value: []byte(s.spec.Source)},
 			{Key: HeaderPartition, Value: strconv.AppendInt(nil, int64(b.Partition), 10)},
 			{Key: HeaderOffset, Value: strconv.AppendInt(nil, b.Offset, 10)},
-			{Key: HeaderError, Value: []byte(b.Err)},
+			{Key: HeaderError, Value: []byte(truncate(b.Err, maxErrorHeader))},
 		}}
 	}
 	return s.dlq.write(ctx, "stream "+s.spec.Name+": produce to dead-letter topic "+s.dlq.topic, msgs)
@@ -394,6 +425,20 @@ func (s *Stream) commitGroup(ctx context.Context, end source.Offsets) {
 	if err := k.CommitGroup(ctx, end); err != nil {
 		s.m.cfg.Logger.Warn("commit offsets to consumer group", "stream", s.spec.Name, "group", k.Options().GroupID, "err", err)
 	}
+}
+
+// maxErrorHeader bounds the sluice-error header of a dead letter.
+const maxErrorHeader = 1000
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ErrorRow is a record a stream could not decode, as sluice_errors

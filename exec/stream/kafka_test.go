@@ -12,63 +12,9 @@ import (
 	"time"
 
 	kafka "github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
-
-// kafkaBroker starts an in-process Kafka-protocol broker (kfake) with
-// topics seeded with parts partitions each.
-func kafkaBroker(t *testing.T, parts int32, topics ...string) (*kfake.Cluster, string) {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, topics...), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c, c.ListenAddrs()[0]
-}
-
-// produceMsgs writes msgs, keyed, partitioned by key.
-func produceMsgs(t *testing.T, addr, topic string, msgs ...kafka.Message) {
-	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
-	defer w.Close()
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// consume reads n records of topic from its start (failing after a
-// deadline if fewer arrive).
-func consume(t *testing.T, addr, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("topic %s: %d records after %s, want %d", topic, len(out), waitTimeout, n)
-		}
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
-}
-
-func header(r *kgo.Record, key string) string {
-	for _, h := range r.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
 
 // waitTotals waits until the stream has read want input records,
 // decoded or not.
@@ -136,6 +82,9 @@ func TestKafkaInFilterKafkaOutWithBadRecords(t *testing.T) {
 	// stays on one partition), with the stream and batch in headers.
 	got := map[string]int{}
 	partOf := map[string]int32{}
+	// Keyed records go where Kafka's Java client puts them: franz-go's
+	// sticky key partitioner with its default murmur2 hasher.
+	javaPartitioner := kgo.StickyKeyPartitioner(nil).ForTopic("slow")
 	for _, r := range consume(t, addr, "slow", n) {
 		var row struct {
 			UserID   int64  `json:"user_id"`
@@ -152,6 +101,10 @@ func TestKafkaInFilterKafkaOutWithBadRecords(t *testing.T) {
 		}
 		if p, ok := partOf[row.Page]; ok && p != r.Partition {
 			t.Fatalf("page %s went to partitions %d and %d", row.Page, p, r.Partition)
+		}
+		// The partition Kafka's Java client (murmur2) picks for the key.
+		if want := javaPartitioner.Partition(&kgo.Record{Key: r.Key}, 3); int32(want) != r.Partition {
+			t.Fatalf("key %q went to partition %d; Kafka's default partitioner picks %d", r.Key, r.Partition, want)
 		}
 		partOf[row.Page] = r.Partition
 		got[row.Page]++
@@ -222,6 +175,12 @@ func TestKafkaOutageRetriesAndLosesNothing(t *testing.T) {
 	if st := h.status("total"); st.LastError == nil {
 		t.Fatal("a retrying stream shows no error")
 	}
+	// PAUSE while it retries: it stops trying and says so; RESUME
+	// makes it try again.
+	h.mustExec(`PAUSE STREAM total`)
+	h.waitStatus("total", StatusPaused)
+	h.mustExec(`RESUME STREAM total`)
+	h.waitStatus("total", StatusRetrying)
 	down.Store(false)
 	produceMsgs(t, addr, "in", batch(50, 120)...)
 	h.waitTotals("total", 120)
@@ -485,5 +444,66 @@ func TestKafkaAggregateRestoredWhileBrokerIsDown(t *testing.T) {
 	}
 	if st := h2.status("totals"); st.Status != StatusRunning {
 		t.Fatalf("status %s (%v)", st.Status, st.LastError)
+	}
+}
+
+// TestKafkaSinkOutageRetriesTheBatch makes the broker refuse produce
+// requests while a stream writes its first batch: the stream retries in
+// status 'retrying', and once produce works every row is in the output,
+// each copy with the batch id it was written with.
+func TestKafkaSinkOutageRetriesTheBatch(t *testing.T) {
+	c, addr := kafkaBroker(t, 2, "in", "out")
+	var msgs []kafka.Message
+	for i := 0; i < 30; i++ {
+		msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	produceMsgs(t, addr, "in", msgs...)
+	var down atomic.Bool
+	down.Store(true)
+	c.ControlKey(kmsg.Produce.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if down.Load() {
+			return nil, errors.New("produce refused (test)"), true
+		}
+		return nil, nil, false
+	})
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%[1]s', topic = 'in')`, addr))
+	h.mustExec(fmt.Sprintf(`CREATE STREAM copy WITH (trigger = '0s', sink = 'kafka', brokers = '%[1]s', topic = 'out') AS SELECT n FROM s`, addr))
+	st := h.waitStatus("copy", StatusRetrying)
+	if !strings.Contains(fmt.Sprint(st.LastError), "produce to topic out") || st.LastBatch != -1 {
+		t.Fatalf("retrying with %v at batch %d", st.LastError, st.LastBatch)
+	}
+	down.Store(false)
+	h.waitTotals("copy", 30)
+	seen := map[int]bool{}
+	for _, r := range consume(t, addr, "out", 30) {
+		var row struct{ N int }
+		if err := json.Unmarshal(r.Value, &row); err != nil {
+			t.Fatal(err)
+		}
+		seen[row.N] = true
+		if header(r, HeaderBatch) != "0" {
+			t.Fatalf("row %d written by batch %s, want 0", row.N, header(r, HeaderBatch))
+		}
+	}
+	if len(seen) != 30 {
+		t.Fatalf("%d distinct rows in the output, want 30", len(seen))
+	}
+}
+
+// TestKafkaLatestOnATopicCreatedLater: a stream with start_offset =
+// 'latest' over a topic that does not exist yet reads everything the
+// topic gets once it is created.
+func TestKafkaLatestOnATopicCreatedLater(t *testing.T) {
+	_, addr := kafkaBroker(t, 1, "other")
+	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
+	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'later', start_offset = 'latest')`, addr))
+	h.mustExec(`CREATE STREAM c WITH (trigger = '0s') AS SELECT n FROM s`)
+	h.waitIdle() // it has looked: no topic
+	produceMsgs(t, addr, "later", kafka.Message{Value: []byte(`{"n":0}`)}, kafka.Message{Value: []byte(`{"n":1}`)}, kafka.Message{Value: []byte(`{"n":2}`)})
+	h.waitTotals("c", 3)
+	if got := strings.Join(h.tableRows("c"), ","); got != "0,1,2" {
+		t.Fatalf("rows %s, want 0,1,2", got)
 	}
 }

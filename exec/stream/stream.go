@@ -111,6 +111,9 @@ type Stream struct {
 	// unrecovered is set when the stream could not recover from its
 	// checkpoint at start: it stays failed (tainted) until dropped.
 	unrecovered bool
+	// looked is set once the loop has looked at the source's offsets
+	// (loop only): start_offset = 'latest' applies to that first look.
+	looked bool
 	// recoverLater is set when recovery at start could not reach the
 	// source's brokers: the loop recovers first, retrying (written under
 	// mu: REPLACE reads it).
@@ -585,9 +588,11 @@ func (s *Stream) startOffsets(ctx context.Context, latest source.Offsets) (sourc
 	var earliest source.Offsets
 	var decided source.Offsets
 	// start_offset = 'latest' applies where the stream first looks; a
-	// partition that appears later (Kafka partitions added to a topic)
-	// is read from its start, as Spark does.
-	atLatest := startsAtLatest(s.src.def) && len(cur) == 0
+	// partition that appears later (Kafka partitions added to a topic,
+	// or the topic created after the stream) is read from its start, as
+	// Spark does.
+	atLatest := startsAtLatest(s.src.def) && len(cur) == 0 && !s.looked
+	s.looked = true
 	for p := range latest {
 		if _, ok := cur[p]; ok {
 			continue
