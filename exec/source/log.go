@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -104,6 +105,11 @@ type Log struct {
 	json        bool
 	frameSchema *arrow.Schema // of the frames' records: schema or messageSchema
 	enc         *JSONEncoder
+
+	// readWorkers and readTaskRows, when positive, replace GOMAXPROCS and
+	// jsonTaskMessages in a json log's reads (readJSON); tests set them.
+	readWorkers  int
+	readTaskRows int
 
 	// wmu serialises appends, rolls, retention and Close. It is held
 	// across write and fsync.
@@ -956,6 +962,10 @@ func (l *Log) Read(ctx context.Context, mem memory.Allocator, start, end Offsets
 // range that did not decode, in offset order (partition 0, the message's
 // offset, the decoder's error, Value a copy of the message, Key nil).
 // A log of format 'arrow' has no bad records.
+//
+// A json log decodes on up to GOMAXPROCS goroutines (readJSON); the
+// records, the bad records and the errors are those of decoding the
+// messages one after the other.
 func (l *Log) ReadWithBad(ctx context.Context, mem memory.Allocator, start, end Offsets, maxRows int) ([]arrow.Record, []BadRecord, error) {
 	l.mu.Lock()
 	if l.shut {
@@ -976,93 +986,415 @@ func (l *Log) ReadWithBad(ctx context.Context, mem memory.Allocator, start, end 
 	if err != nil || !ok {
 		return nil, nil, err
 	}
-	r := &logRead{b: batcher{mem: mem, schema: l.schema, maxRows: maxRows}}
 	if l.json {
-		if err := r.startJSON(l, mem, e-s); err != nil {
-			return nil, nil, err
+		recs, bad, err := l.readJSON(ctx, mem, segs, s, e, maxRows)
+		if err != nil {
+			return nil, nil, l.readError(ctx, err, s, e)
 		}
-		defer r.rb.Release()
+		return recs, bad, nil
 	}
+	r := &logRead{b: batcher{mem: mem, schema: l.schema, maxRows: maxRows}}
 	for i := range segs {
 		if err := l.readSegment(ctx, mem, &segs[i], s, e, r); err != nil {
 			r.b.release()
-			if errors.Is(err, fs.ErrNotExist) {
-				// Retention deleted it after we took the snapshot.
-				earliest, _ := l.Earliest(ctx)
-				return nil, nil, errOffsetsDeleted(l.name, 0, s, e, earliest[0])
-			}
-			return nil, nil, err
-		}
-	}
-	if r.rb != nil {
-		if err := r.flushJSON(); err != nil {
-			r.b.release()
-			return nil, nil, err
+			return nil, nil, l.readError(ctx, err, s, e)
 		}
 	}
 	recs, err := r.b.finish()
 	if err != nil {
 		return nil, nil, err
 	}
-	return recs, r.bad, nil
+	return recs, nil, nil
 }
 
-// logRead is the state of one Read: the records gathered so far and, in
-// a json log, the decoder and the rows it has decoded.
+// readError is the error of a read of [s, e) that failed with err: a
+// segment file that is gone was deleted by retention after the read took
+// its snapshot of the index.
+func (l *Log) readError(ctx context.Context, err error, s, e int64) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		earliest, _ := l.Earliest(ctx)
+		return errOffsetsDeleted(l.name, 0, s, e, earliest[0])
+	}
+	return err
+}
+
+// logRead is the state of one pass over the frames of a Read: the
+// records gathered so far (an arrow log), or what takes each frame's
+// messages (a json log).
 type logRead struct {
 	b   batcher
 	buf []byte // the frame being read
 
-	dec  *JSONDecoder
-	rb   *array.RecordBuilder // nil in an arrow log
-	left int64                // messages not yet decoded
-	bad  []BadRecord
+	// json takes the messages of a frame that lie in the range, the
+	// first of which has offset first; it does not keep msgs (it may
+	// retain slices of it).
+	json func(msgs arrow.Record, first int64) error
 }
 
-func (r *logRead) startJSON(l *Log, mem memory.Allocator, n int64) error {
+// jsonTaskMessages is about how many messages one task of a parallel
+// json read decodes (see jsonTaskRows).
+const jsonTaskMessages = 1 << 14
+
+// errReadStopped ends the frame reader of a parallel json read that has
+// failed; it never reaches the caller.
+var errReadStopped = errors.New("read stopped")
+
+// readJSON reads the messages of [s, e) from segs and decodes them into
+// records of at most maxRows rows, and the bad records, in offset order.
+//
+// The range is cut into tasks of jsonTaskRows consecutive messages (a
+// task may span frames). With more than one task and more than one
+// GOMAXPROCS, one goroutine reads the frames and cuts the tasks (checking
+// every CRC, as an arrow read does), up to GOMAXPROCS workers decode
+// tasks with a JSONDecoder each, and the caller gathers the tasks' records
+// and bad records in task order, so the result is that of decoding the
+// messages one after the other: good rows in offset order cut into
+// records of maxRows (a task's records are whole records of maxRows but
+// its last; the batcher joins pieces across tasks, which copies only where
+// bad messages have shifted the rows), bad records in offset order, and
+// the first error in offset order (a read error ends the tasks, and a
+// task cannot fail). About two tasks per worker are in flight, so the
+// frames held are a small window of the range. On an error or a
+// cancelled ctx every goroutine is stopped and waited for, and every
+// record released, before readJSON returns.
+//
+// Otherwise (one task, or GOMAXPROCS 1) the caller decodes each frame's
+// messages as it reads them, with one decoder and one builder, as reads
+// always did.
+func (l *Log) readJSON(ctx context.Context, mem memory.Allocator, segs []segment, s, e int64, maxRows int) ([]arrow.Record, []BadRecord, error) {
+	taskRows := l.jsonTaskRows(maxRows)
+	workers := l.readWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = int(min(int64(workers), (e-s+int64(taskRows)-1)/int64(taskRows)))
+	if workers <= 1 {
+		return l.readJSONSerial(ctx, mem, segs, s, e, maxRows)
+	}
+	return l.readJSONParallel(ctx, mem, segs, s, e, maxRows, taskRows, workers)
+}
+
+// jsonTaskRows is how many messages one task decodes: a multiple of
+// maxRows up to jsonTaskMessages (or l.readTaskRows), so that without bad
+// messages every task yields whole records and nothing is copied to join
+// them; jsonTaskMessages itself when maxRows is larger.
+func (l *Log) jsonTaskRows(maxRows int) int {
+	t := l.readTaskRows
+	if t <= 0 {
+		t = jsonTaskMessages
+	}
+	if maxRows <= t {
+		return t / maxRows * maxRows
+	}
+	return t
+}
+
+// readJSONSerial is readJSON on the caller's goroutine.
+func (l *Log) readJSONSerial(ctx context.Context, mem memory.Allocator, segs []segment, s, e int64, maxRows int) ([]arrow.Record, []BadRecord, error) {
+	w, err := l.newJSONWorker(mem, maxRows)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer w.rb.Release()
+	w.start(e - s)
+	r := &logRead{b: batcher{mem: mem, schema: l.schema, maxRows: maxRows}}
+	r.json = func(msgs arrow.Record, first int64) error {
+		w.decode(msgs, first)
+		recs := w.recs
+		w.recs = w.recs[:0]
+		return addRecords(&r.b, recs)
+	}
+	for i := range segs {
+		if err := l.readSegment(ctx, mem, &segs[i], s, e, r); err != nil {
+			r.b.release()
+			return nil, nil, err
+		}
+	}
+	w.flush()
+	if err := addRecords(&r.b, w.recs); err != nil {
+		return nil, nil, err
+	}
+	recs, err := r.b.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, w.bad, nil
+}
+
+// addRecords hands recs to b in order; on an error it releases what b
+// has not taken, and b.
+func addRecords(b *batcher, recs []arrow.Record) error {
+	for i, rec := range recs {
+		if err := b.add(rec); err != nil {
+			releaseRecords(recs[i+1:])
+			b.release()
+			return err
+		}
+	}
+	return nil
+}
+
+func releaseRecords(recs []arrow.Record) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// jsonTask is a run of consecutive messages of a parallel json read.
+type jsonTask struct {
+	pieces []arrow.Record // the messages: slices of frame records, in order
+	firsts []int64        // the offset of each piece's first message
+	n      int            // messages in pieces
+
+	// err ends the read: the frame reader failed after the tasks before
+	// this one. Such a task has no messages and is not decoded.
+	err error
+
+	// Set by the worker before done is closed.
+	recs []arrow.Record // the decoded rows: records of maxRows rows but the last
+	bad  []BadRecord
+	done chan struct{}
+}
+
+// release drops the task's records (on an error path).
+func (t *jsonTask) release() {
+	releaseRecords(t.pieces)
+	releaseRecords(t.recs)
+	t.pieces, t.recs = nil, nil
+}
+
+// readJSONParallel is readJSON on workers goroutines, plus one reading
+// the frames; the caller gathers.
+func (l *Log) readJSONParallel(ctx context.Context, mem memory.Allocator, segs []segment, s, e int64, maxRows, taskRows, workers int) ([]arrow.Record, []BadRecord, error) {
+	ws := make([]*jsonWorker, 0, workers)
+	defer func() {
+		for _, w := range ws {
+			w.rb.Release()
+		}
+	}()
+	for range workers {
+		w, err := l.newJSONWorker(mem, maxRows)
+		if err != nil {
+			return nil, nil, err
+		}
+		ws = append(ws, w)
+	}
+
+	// order holds the tasks in offset order, for the gatherer; its
+	// capacity bounds the tasks in flight (and with them the frames held:
+	// two tasks a worker keep the workers busy, more only cost memory). A
+	// task goes into order and then into work: every task in work is in
+	// order or the one the gatherer waits for, so work never fills and
+	// that send never blocks.
+	window := 2 * workers
+	order := make(chan *jsonTask, window)
+	work := make(chan *jsonTask, window+1)
+	stop := make(chan struct{}) // closed when the read has failed
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range work {
+				select {
+				case <-stop:
+					t.release()
+				default:
+					w.run(t)
+				}
+				close(t.done)
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		defer close(order)
+		l.cutJSONTasks(ctx, mem, segs, s, e, taskRows, order, work, stop)
+	}()
+
+	b := batcher{mem: mem, schema: l.schema, maxRows: maxRows}
+	var bad []BadRecord
+	fail := func(held *jsonTask, err error) ([]arrow.Record, []BadRecord, error) {
+		close(stop)
+		wg.Wait()
+		if held != nil {
+			held.release()
+		}
+		for t := range order {
+			t.release()
+		}
+		b.release()
+		return nil, nil, err
+	}
+	for {
+		var t *jsonTask
+		var ok bool
+		select {
+		case t, ok = <-order:
+		case <-ctx.Done():
+			return fail(nil, ctx.Err())
+		}
+		if !ok {
+			break
+		}
+		if t.err != nil {
+			return fail(nil, t.err)
+		}
+		select {
+		case <-t.done:
+		case <-ctx.Done():
+			return fail(t, ctx.Err())
+		}
+		bad = append(bad, t.bad...)
+		recs := t.recs
+		t.recs = nil
+		if err := addRecords(&b, recs); err != nil {
+			return fail(nil, err)
+		}
+	}
+	// The reader has sent every task and closed work, and every task is
+	// done: the workers are leaving.
+	wg.Wait()
+	recs, err := b.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, bad, nil
+}
+
+// cutJSONTasks reads the frames of [s, e) and sends their messages, in
+// tasks of taskRows (the last may be shorter), to order and then work;
+// if reading fails, a task holding the error follows the tasks before
+// it. It returns when done, or soon after stop is closed, having released
+// every task it did not send.
+func (l *Log) cutJSONTasks(ctx context.Context, mem memory.Allocator, segs []segment, s, e int64, taskRows int, order, work chan<- *jsonTask, stop <-chan struct{}) {
+	send := func(t *jsonTask) bool {
+		select {
+		case order <- t:
+			if t.err == nil {
+				work <- t
+			}
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	cur := &jsonTask{done: make(chan struct{})}
+	r := &logRead{}
+	r.json = func(msgs arrow.Record, first int64) error {
+		select {
+		case <-stop:
+			return errReadStopped
+		default:
+		}
+		rows := msgs.NumRows()
+		for lo := int64(0); lo < rows; {
+			take := min(rows-lo, int64(taskRows-cur.n))
+			cur.pieces = append(cur.pieces, msgs.NewSlice(lo, lo+take))
+			cur.firsts = append(cur.firsts, first+lo)
+			cur.n += int(take)
+			lo += take
+			if cur.n == taskRows {
+				if !send(cur) {
+					return errReadStopped
+				}
+				cur = &jsonTask{done: make(chan struct{})}
+			}
+		}
+		return nil
+	}
+	var err error
+	for i := range segs {
+		if err = l.readSegment(ctx, mem, &segs[i], s, e, r); err != nil {
+			break
+		}
+	}
+	switch {
+	case err == nil && cur.n > 0:
+		if !send(cur) {
+			cur.release()
+		}
+	case err == nil:
+	default:
+		cur.release()
+		if err != errReadStopped {
+			send(&jsonTask{err: err})
+		}
+	}
+}
+
+// jsonWorker decodes messages with its own decoder (a JSONDecoder is not
+// safe for concurrent use) into its own builder.
+type jsonWorker struct {
+	dec     *JSONDecoder
+	rb      *array.RecordBuilder
+	bs      []array.Builder
+	maxRows int
+	left    int64          // messages still to decode, to size the builder
+	recs    []arrow.Record // the records made so far: maxRows rows each, but flush's
+	bad     []BadRecord
+}
+
+func (l *Log) newJSONWorker(mem memory.Allocator, maxRows int) (*jsonWorker, error) {
 	dec, err := NewJSONDecoder(l.schema.Fields())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, c := range l.cols {
 		if c.Type.Kind == sqltypes.KindText && c.Type.Width > 0 {
 			dec.SetTextWidth(i, c.Type.Width)
 		}
 	}
-	r.dec, r.left = dec, n
-	r.rb = array.NewRecordBuilder(mem, l.schema)
-	r.rb.Reserve(int(min(n, int64(r.b.maxRows))))
-	return nil
+	rb := array.NewRecordBuilder(mem, l.schema)
+	return &jsonWorker{dec: dec, rb: rb, bs: rb.Fields(), maxRows: maxRows}, nil
 }
 
-// decodeJSON decodes the messages of frame record rec, the first of which
-// has offset first, into records of at most maxRows rows.
-func (r *logRead) decodeJSON(rec arrow.Record, first int64) error {
-	msgs := rec.Column(0).(*array.Binary)
-	bs := r.rb.Fields()
-	for i := range msgs.Len() {
-		msg := msgs.Value(i)
-		r.left--
-		if err := r.dec.Decode(msg, bs); err != nil {
-			r.bad = append(r.bad, BadRecord{Partition: 0, Offset: first + int64(i), Err: err.Error(), Value: bytes.Clone(msg)})
+// start prepares the (empty) builder for n messages.
+func (w *jsonWorker) start(n int64) {
+	w.left = n
+	w.rb.Reserve(int(min(n, int64(w.maxRows))))
+}
+
+// decode decodes msgs, the first of which has offset first: the rows go
+// to the builder, which becomes a record in w.recs whenever it holds
+// maxRows rows, and the messages that do not decode to w.bad.
+func (w *jsonWorker) decode(msgs arrow.Record, first int64) {
+	col := msgs.Column(0).(*array.Binary)
+	for i := range col.Len() {
+		msg := col.Value(i)
+		w.left--
+		if err := w.dec.Decode(msg, w.bs); err != nil {
+			w.bad = append(w.bad, BadRecord{Partition: 0, Offset: first + int64(i), Err: err.Error(), Value: bytes.Clone(msg)})
 			continue
 		}
-		if bs[0].Len() == r.b.maxRows {
-			if err := r.flushJSON(); err != nil {
-				return err
-			}
-			r.rb.Reserve(int(min(r.left, int64(r.b.maxRows))))
+		if w.bs[0].Len() == w.maxRows {
+			w.recs = append(w.recs, w.rb.NewRecord())
+			w.rb.Reserve(int(min(w.left, int64(w.maxRows))))
 		}
 	}
-	return nil
 }
 
-// flushJSON hands the decoded rows to the batcher as one record.
-func (r *logRead) flushJSON() error {
-	if r.rb.Field(0).Len() == 0 {
-		return nil
+// flush makes the rows left in the builder a record.
+func (w *jsonWorker) flush() {
+	if w.bs[0].Len() > 0 {
+		w.recs = append(w.recs, w.rb.NewRecord())
 	}
-	return r.b.add(r.rb.NewRecord())
+}
+
+// run decodes task t: its records and bad records go into t, its pieces
+// are released.
+func (w *jsonWorker) run(t *jsonTask) {
+	w.start(int64(t.n))
+	for i, p := range t.pieces {
+		w.decode(p, t.firsts[i])
+		p.Release()
+	}
+	t.pieces = nil
+	w.flush()
+	t.recs, t.bad = w.recs, w.bad
+	w.recs, w.bad = nil, nil
 }
 
 func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segment, s, e int64, r *logRead) error {
@@ -1115,7 +1447,7 @@ func (l *Log) readSegment(ctx context.Context, mem memory.Allocator, seg *segmen
 			rec = part
 		}
 		if l.json {
-			err = r.decodeJSON(rec, fr.offset+lo)
+			err = r.json(rec, fr.offset+lo)
 			rec.Release()
 		} else {
 			err = r.b.add(rec)

@@ -3,13 +3,19 @@ package source
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/sluice-sql/sluice/catalog/sqlerr"
@@ -401,4 +407,280 @@ func BenchmarkLogJSONRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/msg")
+}
+
+// scatteredMessages returns n messages for kvVarchar, message i for
+// offset i, with bad ones of several kinds scattered among them (about
+// one in ten) and a run of 700 bad ones from offset 2000, longer than
+// many frames and tasks.
+func scatteredMessages(n int, seed uint64) [][]byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	msgs := make([][]byte, n)
+	for i := range n {
+		var m string
+		switch x := r.IntN(100); {
+		case x < 3:
+			m = fmt.Sprintf(`{"k":%d,"v":"x"`, i) // truncated
+		case x < 5:
+			m = `{"k":"seven"}`
+		case x < 7:
+			m = fmt.Sprintf(`{"k":%d,"v":"too long"}`, i)
+		case x < 8:
+			m = ``
+		case x < 10:
+			m = fmt.Sprintf(`{"k":%d}`, i) // v is NULL
+		default:
+			m = fmt.Sprintf(`{"k":%d,"v":"%s"}`, i, strings.Repeat("v", r.IntN(5)))
+		}
+		msgs[i] = []byte(m)
+	}
+	for i := 2000; i < min(2700, n); i++ {
+		msgs[i] = []byte(`nope`)
+	}
+	return msgs
+}
+
+// appendInRandomFrames appends msgs to l in frames of 1 to maxFrame
+// messages.
+func appendInRandomFrames(t *testing.T, l *Log, msgs [][]byte, maxFrame int, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 2))
+	for i := 0; i < len(msgs); {
+		j := min(i+1+r.IntN(maxFrame), len(msgs))
+		if _, err := l.AppendJSON(context.Background(), msgs[i:j]); err != nil {
+			t.Fatal(err)
+		}
+		i = j
+	}
+}
+
+// decodeOneByOne decodes msgs[s:e] (msgs[i] is the message at offset i)
+// one at a time with one decoder, as a log of cols declares its columns:
+// the rows that decode and the bad records, in offset order.
+func decodeOneByOne(t *testing.T, mem memory.Allocator, cols []Column, msgs [][]byte, s, e int64) ([][]any, []BadRecord) {
+	t.Helper()
+	schema, err := schemaOf(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := NewJSONDecoder(schema.Fields())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cols {
+		if c.Type.Kind == sqltypes.KindText && c.Type.Width > 0 {
+			dec.SetTextWidth(i, c.Type.Width)
+		}
+	}
+	rb := array.NewRecordBuilder(mem, schema)
+	defer rb.Release()
+	var bad []BadRecord
+	for i := s; i < e; i++ {
+		if err := dec.Decode(msgs[i], rb.Fields()); err != nil {
+			bad = append(bad, BadRecord{Offset: i, Err: err.Error(), Value: msgs[i]})
+		}
+	}
+	rec := rb.NewRecord()
+	defer rec.Release()
+	return rows([]arrow.Record{rec}), bad
+}
+
+// waitGoroutines fails the test unless the goroutines a read started
+// have all gone: the count comes back to base.
+func waitGoroutines(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before the read:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A json log's read decodes on several goroutines, in tasks of
+// consecutive messages that cross frames and segments; whatever the
+// workers, task size, maxRows and range, the records and bad records are
+// those of decoding the messages one by one (readWithBad checks that the
+// records are maxRows rows but the last), and those of a one-worker read.
+func TestLogJSONParallelReadEqualsDecodingOneByOne(t *testing.T) {
+	mem := checkedAlloc(t)
+	const n = 5000
+	msgs := scatteredMessages(n, 1)
+	l := openLog(t, t.TempDir(), kvVarchar, LogOptions{Format: LogFormatJSON, SegmentBytes: 8 << 10})
+	appendInRandomFrames(t, l, msgs, 300, 1)
+	if segs := len(l.segs); segs < 4 {
+		t.Fatalf("%d segments, want several", segs)
+	}
+	base := runtime.NumGoroutine()
+	for _, tc := range []struct {
+		s, e    int64
+		maxRows []int
+	}{
+		{0, n, []int{7, 100, 4096}},
+		{137, 4811, []int{3, 999}},
+		{1900, 2800, []int{1, 7, 100}}, // across the run of bad messages
+		{2100, 2650, []int{1, 100}},    // within it
+		{3000, 3001, []int{1, 100}},
+	} {
+		s, e := tc.s, tc.e
+		wantRows, wantBad := decodeOneByOne(t, mem, kvVarchar, msgs, s, e)
+		if e-s > 1000 && (len(wantBad) == 0 || len(wantRows) == 0) {
+			t.Fatalf("[%d, %d) has %d good and %d bad messages, want both", s, e, len(wantRows), len(wantBad))
+		}
+		for _, maxRows := range tc.maxRows {
+			l.readWorkers, l.readTaskRows = 1, 0
+			oneRows, oneBad := readWithBad(t, l, mem, s, e, maxRows)
+			what := fmt.Sprintf("[%d, %d) maxRows %d", s, e, maxRows)
+			assertRows(t, what+", one worker", oneRows, wantRows)
+			assertBad(t, oneBad, wantBad)
+			for _, workers := range []int{2, 3, 8} {
+				for _, task := range []int{1, 50, 999, 0} {
+					if task == 1 && e-s > 1000 {
+						continue // slow with the checked allocator, and nothing new
+					}
+					l.readWorkers, l.readTaskRows = workers, task
+					got, bad := readWithBad(t, l, mem, s, e, maxRows)
+					what := fmt.Sprintf("%s, %d workers, tasks of %d", what, workers, task)
+					assertRows(t, what, got, oneRows)
+					assertBad(t, bad, oneBad)
+				}
+			}
+		}
+	}
+	waitGoroutines(t, base)
+}
+
+// With the defaults (GOMAXPROCS workers, tasks of jsonTaskMessages) and
+// the bench's shape, frames of 8192 read with maxRows 16384, the same
+// holds.
+func TestLogJSONParallelReadDefaults(t *testing.T) {
+	mem := checkedAlloc(t)
+	const n = 3*jsonTaskMessages + 1234
+	msgs := scatteredMessages(n, 2)
+	l := openLog(t, t.TempDir(), kvVarchar, jsonLog)
+	for i := 0; i < n; i += 8192 {
+		if _, err := l.AppendJSON(context.Background(), msgs[i:min(i+8192, n)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := runtime.NumGoroutine()
+	for _, maxRows := range []int{1 << 14, 1000, 1 << 20} {
+		wantRows, wantBad := decodeOneByOne(t, mem, kvVarchar, msgs, 5, n)
+		got, bad := readWithBad(t, l, mem, 5, n, maxRows)
+		assertRows(t, fmt.Sprintf("maxRows %d", maxRows), got, wantRows)
+		assertBad(t, bad, wantBad)
+	}
+	waitGoroutines(t, base)
+}
+
+// cancelAlloc cancels a context at its k-th allocation.
+type cancelAlloc struct {
+	memory.Allocator
+	n, k   atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (a *cancelAlloc) Allocate(size int) []byte {
+	if a.n.Add(1) == a.k.Load() {
+		a.cancel()
+	}
+	return a.Allocator.Allocate(size)
+}
+
+// A read that fails (a corrupt frame, a deleted segment) fails as a
+// one-worker read does; a cancelled one with ctx's error. Either way no
+// goroutine is left and every buffer is released (checkedAlloc).
+func TestLogJSONParallelReadErrors(t *testing.T) {
+	const n = 5000
+	msgs := scatteredMessages(n, 3)
+	setup := func(t *testing.T) (*Log, string) {
+		dir := t.TempDir()
+		l := openLog(t, dir, kvVarchar, LogOptions{Format: LogFormatJSON, SegmentBytes: 8 << 10})
+		appendInRandomFrames(t, l, msgs, 200, 3)
+		return l, dir
+	}
+	// compare reads [0, n) with one worker and then with several, and
+	// wants the same error from both.
+	compare := func(t *testing.T, l *Log, code string) {
+		mem := checkedAlloc(t)
+		base := runtime.NumGoroutine()
+		l.readWorkers, l.readTaskRows = 1, 0
+		_, _, want := l.ReadWithBad(context.Background(), mem, Offsets{0: 0}, Offsets{0: n}, 100)
+		assertCode(t, want, code)
+		for _, workers := range []int{2, 8} {
+			for _, task := range []int{1, 100, 0} {
+				l.readWorkers, l.readTaskRows = workers, task
+				recs, bad, err := l.ReadWithBad(context.Background(), mem, Offsets{0: 0}, Offsets{0: n}, 100)
+				if recs != nil || bad != nil || err == nil || err.Error() != want.Error() || sqlerr.Code(err) != code {
+					t.Fatalf("%d workers, tasks of %d: got %d records, %d bad, error %v; want none and %v", workers, task, len(recs), len(bad), err, want)
+				}
+			}
+		}
+		waitGoroutines(t, base)
+	}
+	t.Run("corrupt frame", func(t *testing.T) {
+		l, dir := setup(t)
+		files := segFiles(t, dir)
+		path := filepath.Join(dir, files[len(files)/2])
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[frameHeader+40] ^= 0xff
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		compare(t, l, sqlerr.DataCorrupted)
+	})
+	t.Run("deleted segment", func(t *testing.T) {
+		l, dir := setup(t)
+		files := segFiles(t, dir)
+		if err := os.Remove(filepath.Join(dir, files[len(files)/2])); err != nil {
+			t.Fatal(err)
+		}
+		compare(t, l, sqlerr.InvalidParameterValue)
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		l, _ := setup(t)
+		base := runtime.NumGoroutine()
+		for _, workers := range []int{1, 2, 8} {
+			l.readWorkers, l.readTaskRows = workers, 50
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			_, _, err := l.ReadWithBad(ctx, checkedAlloc(t), Offsets{0: 0}, Offsets{0: n}, 100)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("%d workers: a read with a cancelled ctx returned %v", workers, err)
+			}
+		}
+		// Cancelled at the k-th allocation: in the middle of reading
+		// frames, decoding or gathering, with tasks waiting for a worker
+		// or for the gatherer.
+		for _, c := range [][2]int{{1, 0}, {2, 50}, {2, 1000}, {8, 50}, {8, 300}} {
+			workers := c[0]
+			l.readWorkers, l.readTaskRows = workers, c[1]
+			for _, k := range []int64{1, 2, 3, 10, 30, 50, 100, 200, 1000} {
+				mem := checkedAlloc(t)
+				ctx, cancel := context.WithCancel(context.Background())
+				a := &cancelAlloc{Allocator: mem, cancel: cancel}
+				a.k.Store(k)
+				recs, _, err := l.ReadWithBad(ctx, a, Offsets{0: 0}, Offsets{0: n}, 100)
+				cancel()
+				switch {
+				case err == nil:
+					// The cancel came too late to stop the read.
+					if got := len(rows(recs)); a.n.Load() >= k && got == 0 {
+						t.Fatalf("%d workers, cancel at allocation %d: no error and no rows", workers, k)
+					}
+					release(recs)
+				case !errors.Is(err, context.Canceled):
+					t.Fatalf("%d workers, cancel at allocation %d: got %v, want context.Canceled", workers, k, err)
+				case recs != nil:
+					t.Fatalf("%d workers, cancel at allocation %d: records with the error", workers, k)
+				}
+			}
+		}
+		waitGoroutines(t, base)
+	})
 }
