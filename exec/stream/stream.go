@@ -737,7 +737,6 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	s.hook("committed")
 	s.pending = nil
 	s.mu.Lock()
-	s.batchID = bp.id
 	s.offsets = bp.end.Clone()
 	s.tainted = false
 	s.watermark, s.hasWM = newWM, newHas
@@ -758,6 +757,9 @@ func (s *Stream) runBatch(ctx context.Context, trig plan.Trigger, target source.
 	if n := len(s.progress); n > 0 {
 		prevStart = s.progress[n-1].StartedAt
 	}
+	// The batch id moves with its progress row, in one critical section:
+	// a waiter woken by WaitForBatch finds both.
+	s.batchID = bp.id
 	s.totals.Batches++
 	s.totals.InputRows += p.InputRows
 	s.totals.OutputRows += p.OutputRows
