@@ -6,6 +6,8 @@ package stream
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,4 +120,24 @@ func deleteRecords(t *testing.T, addr, topic string, offset int64) {
 	if _, err := req.RequestWith(context.Background(), adminClient(t, addr)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// brokerSwitch returns a switch that, while on, makes the broker drop
+// the connection of every request (key -1) or of requests of one key,
+// as a broker that went away (or refuses produce requests) would.
+func brokerSwitch(c *kfake.Cluster, key int16) *atomic.Bool {
+	down := new(atomic.Bool)
+	fn := func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if down.Load() {
+			return nil, errors.New("broker down (test)"), true
+		}
+		return nil, nil, false
+	}
+	if key < 0 {
+		c.Control(fn)
+	} else {
+		c.ControlKey(key, fn)
+	}
+	return down
 }

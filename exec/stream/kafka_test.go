@@ -3,11 +3,9 @@ package stream
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,14 +147,7 @@ func TestKafkaInFilterKafkaOutWithBadRecords(t *testing.T) {
 // and once the broker answers again it goes on, every record read once.
 func TestKafkaOutageRetriesAndLosesNothing(t *testing.T) {
 	c, addr := kafkaBroker(t, 2, "in")
-	var down atomic.Bool
-	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if down.Load() {
-			return nil, errors.New("broker down (test)"), true
-		}
-		return nil, nil, false
-	})
+	down := brokerSwitch(c, -1)
 	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
 	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'in')`, addr))
 	h.mustExec(`CREATE STREAM total WITH (trigger = '0s') AS SELECT n FROM s`)
@@ -388,14 +379,7 @@ func TestKafkaGroupIDGetsTheCommittedOffsets(t *testing.T) {
 // counted once.
 func TestKafkaAggregateRestoredWhileBrokerIsDown(t *testing.T) {
 	c, addr := kafkaBroker(t, 2, "agg")
-	var down atomic.Bool
-	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if down.Load() {
-			return nil, errors.New("broker down (test)"), true
-		}
-		return nil, nil, false
-	})
+	down := brokerSwitch(c, -1)
 	catDir, dataDir := t.TempDir(), t.TempDir()
 	h := newHarnessAt(t, catDir, dataDir, func(c *Config) { c.Clock = RealClock{}; c.CheckpointEvery = 100 })
 	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (k TEXT, n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'agg', max_rows_per_batch = 10)`, addr))
@@ -458,15 +442,8 @@ func TestKafkaSinkOutageRetriesTheBatch(t *testing.T) {
 		msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"n":%d}`, i))})
 	}
 	produceMsgs(t, addr, "in", msgs...)
-	var down atomic.Bool
+	down := brokerSwitch(c, kmsg.Produce.Int16())
 	down.Store(true)
-	c.ControlKey(kmsg.Produce.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if down.Load() {
-			return nil, errors.New("produce refused (test)"), true
-		}
-		return nil, nil, false
-	})
 	h := newHarness(t, func(c *Config) { c.Clock = RealClock{} })
 	h.mustExec(fmt.Sprintf(`CREATE SOURCE s (n BIGINT) WITH (connector = 'kafka', brokers = '%[1]s', topic = 'in')`, addr))
 	h.mustExec(fmt.Sprintf(`CREATE STREAM copy WITH (trigger = '0s', sink = 'kafka', brokers = '%[1]s', topic = 'out') AS SELECT n FROM s`, addr))
