@@ -177,6 +177,7 @@ type Kafka struct {
 var (
 	_ Source          = (*Kafka)(nil)
 	_ BadRecordReader = (*Kafka)(nil)
+	_ Truncatable     = (*Kafka)(nil)
 )
 
 // NewKafka returns a source reading opts.Topic; name names it in errors.
@@ -248,6 +249,10 @@ func (k *Kafka) decoder() (*JSONDecoder, error) {
 	}
 	return d, nil
 }
+
+// MayTruncate implements Truncatable: a topic may be deleted and created
+// again.
+func (k *Kafka) MayTruncate() bool { return true }
 
 // Options returns the source's options (the stream uses DeadLetterTopic).
 func (k *Kafka) Options() KafkaOptions { return k.opts }

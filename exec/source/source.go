@@ -339,3 +339,13 @@ func IsUnavailable(err error) bool {
 	var u *UnavailableError
 	return errors.As(err, &u)
 }
+
+// Truncatable is implemented by sources whose partitions may end before
+// an offset they once had (a Kafka topic deleted and created again, or
+// truncated by an unclean leader election). For them a partition ending
+// before a stream's offset is data loss; the other sources only grow
+// (a rate-limited generator counts its rows due again from when it was
+// opened, and catches up).
+type Truncatable interface {
+	MayTruncate() bool
+}

@@ -837,12 +837,16 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 	if err != nil {
 		return nil, err
 	}
+	truncatable := false
+	if t, ok := s.src.src.(source.Truncatable); ok {
+		truncatable = t.MayTruncate()
+	}
 	for part, st := range start {
 		// A partition that now ends before where the stream is was
 		// truncated, or its topic deleted and created again: what the
 		// stream would read next is not what followed what it read.
 		l, ok := latest[part]
-		if !ok || st <= l {
+		if !truncatable || !ok || st <= l {
 			continue
 		}
 		if s.spec.Options.FailOnDataLoss {
