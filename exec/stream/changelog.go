@@ -602,9 +602,30 @@ func (f *feed) round(ctx context.Context) (more bool, err error) {
 			continue
 		}
 		if l < s {
-			return false, sqlerr.New(sqlerr.InvalidParameterValue,
-				"table %q: partition %d of topic %q ends at offset %d, before offset %d the table has applied (was the topic deleted and created again?)",
-				f.def.Name, p, f.opts.kafka.Topic, l, s)
+			// The topic went back (deleted and created again): data
+			// loss, as for a stream; or, with fail_on_data_loss =
+			// false, read again from its start, upserting over the
+			// table, and recorded.
+			if f.opts.failOnDataLoss {
+				return false, &errDataLoss{sqlerr.New(sqlerr.InvalidParameterValue,
+					"table %q: partition %d of topic %q ends at offset %d, before offset %d the table has applied (was the topic deleted and created again? drop and create the table again to rebuild it, or create it with fail_on_data_loss = false to read the topic again)",
+					f.def.Name, p, f.opts.kafka.Topic, l, s)}
+			}
+			if earliest == nil {
+				if earliest, err = f.src.Earliest(ctx); err != nil {
+					return false, err
+				}
+			}
+			reset := fmt.Sprintf("%d:reset(%d>%d)", p, s, l)
+			f.m.cfg.Logger.Warn("table feed reads a partition that went back from its start", "table", f.def.Name, "reset", reset)
+			f.update(func(st *FeedStatus) {
+				if st.Skipped != "" {
+					st.Skipped += " "
+				}
+				st.Skipped += reset
+			})
+			s = earliest[p]
+			start[p] = s
 		}
 		e := min(l, s+f.opts.maxRows)
 		end[p] = e

@@ -353,6 +353,57 @@ func TestFeedFailsWhenOffsetsItNeedsWereDeleted(t *testing.T) {
 	}
 }
 
+// TestFeedOfATopicCreatedAgain deletes a fed table's topic and creates it
+// again with fewer records: the feed fails saying so, or, with
+// fail_on_data_loss = false, reads the new topic from its start over the
+// table and records the reset.
+func TestFeedOfATopicCreatedAgain(t *testing.T) {
+	for _, skip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail_on_data_loss=%v", !skip), func(t *testing.T) {
+			_, addr := kafkaBroker(t, 1, "rules")
+			h := feedHarness(t)
+			more := ""
+			if skip {
+				more = ", fail_on_data_loss = false"
+			}
+			h.mustCreateFed(rulesTable(addr, more))
+			produceMsgs(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":1}`),
+				upsert("/b", `{"page":"/b","max_latency":2}`), upsert("/c", `{"page":"/c","max_latency":3}`))
+			h.waitRead("rules", 3)
+			cl := adminClient(t, addr)
+			del := kmsg.NewPtrDeleteTopicsRequest()
+			dt := kmsg.NewDeleteTopicsRequestTopic()
+			dt.Topic = kmsg.StringPtr("rules")
+			del.Topics, del.TopicNames, del.TimeoutMillis = append(del.Topics, dt), []string{"rules"}, 5000
+			if _, err := del.RequestWith(context.Background(), cl); err != nil {
+				t.Fatal(err)
+			}
+			cr := kmsg.NewPtrCreateTopicsRequest()
+			ct := kmsg.NewCreateTopicsRequestTopic()
+			ct.Topic, ct.NumPartitions, ct.ReplicationFactor = "rules", 1, 1
+			cr.Topics, cr.TimeoutMillis = append(cr.Topics, ct), 5000
+			if _, err := cr.RequestWith(context.Background(), cl); err != nil {
+				t.Fatal(err)
+			}
+			produceMsgs(t, addr, "rules", upsert("/a", `{"page":"/a","max_latency":10}`))
+			// The feed may look between the deletion and the record (the
+			// partition then ends at 0) or after it (at 1).
+			if !skip {
+				st := h.waitFeed("rules", func(st FeedStatus) bool { return st.Status == FeedFailed })
+				if !strings.Contains(fmt.Sprint(st.LastError), "before offset 3 the table has applied") {
+					t.Fatalf("error %v", st.LastError)
+				}
+				return
+			}
+			st := h.waitFeed("rules", func(st FeedStatus) bool { return strings.Contains(st.Skipped, "reset") && st.Offsets.String() == "{0:1}" && st.Status == FeedRunning })
+			if !strings.HasPrefix(st.Skipped, "0:reset(3>") || st.Status != FeedRunning {
+				t.Fatalf("status %+v", st)
+			}
+			equal(t, "the table", h.tableRows("rules"), []string{"/a | NULL | 10", "/b | NULL | 2", "/c | NULL | 3"})
+		})
+	}
+}
+
 // TestFeedRetriesThroughABrokerOutage makes the broker refuse the feed's
 // reads for a while: the feed shows 'retrying' with the error, and goes
 // on when the broker answers again, with every record applied once.
