@@ -395,7 +395,9 @@ func TestFeedOfATopicCreatedAgain(t *testing.T) {
 				}
 				return
 			}
-			st := h.waitFeed("rules", func(st FeedStatus) bool { return strings.Contains(st.Skipped, "reset") && st.Offsets.String() == "{0:1}" && st.Status == FeedRunning })
+			st := h.waitFeed("rules", func(st FeedStatus) bool {
+				return strings.Contains(st.Skipped, "reset") && st.Offsets.String() == "{0:1}" && st.Status == FeedRunning
+			})
 			if !strings.HasPrefix(st.Skipped, "0:reset(3>") || st.Status != FeedRunning {
 				t.Fatalf("status %+v", st)
 			}
