@@ -41,11 +41,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sluice-sql/sluice/exec/source"
+	"github.com/sluice-sql/sluice/exec/stream"
 	"github.com/sluice-sql/sluice/server"
 )
 
@@ -102,13 +104,23 @@ type benchResult struct {
 	// batches read.
 	Edits         *int64 `json:"edits,omitempty"`
 	TableVersions *int64 `json:"table_versions,omitempty"`
-	// latency: the input rate (events/s), and the times from an edit's
-	// acknowledgement to its first output row.
-	Rate      *int64   `json:"rate,omitempty"`
+	// latency: the input rate (events/s).
+	Rate *int64 `json:"rate,omitempty"`
+	// latency: the times from an edit's UPDATE being sent to the first
+	// output row carrying it.
 	EditMsP50 *float64 `json:"edit_ms_p50,omitempty"`
 	EditMsP99 *float64 `json:"edit_ms_p99,omitempty"`
 	EditMsMax *float64 `json:"edit_ms_max,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	// latency: the same from the UPDATE's acknowledgement instead of its
+	// send.
+	EditAckMsP50 *float64 `json:"edit_ack_ms_p50,omitempty"`
+	EditAckMsP99 *float64 `json:"edit_ack_ms_p99,omitempty"`
+	EditAckMsMax *float64 `json:"edit_ack_ms_max,omitempty"`
+	Error        string   `json:"error,omitempty"`
+
+	// tap is what a subscription saw of the query's output (the queries
+	// whose answer is checked by a sum over one column).
+	tap *tapResult
 }
 
 // runBench is `sluice bench`.
@@ -141,6 +153,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: --events must be positive")
 	case cfg.cores <= 0:
 		return fmt.Errorf("bench: --cores must be positive")
+	case cfg.cores > runtime.NumCPU():
+		return fmt.Errorf("bench: --cores %d is more than the %d CPUs this machine has", cfg.cores, runtime.NumCPU())
 	case cfg.batchRows <= 0:
 		return fmt.Errorf("bench: --max-rows-per-batch must be positive")
 	case cfg.edits < 0:
@@ -167,30 +181,72 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			res.Error = err.Error()
 		}
-		return enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		if res.Error != "" {
+			return fmt.Errorf("bench: latency: %s", res.Error)
+		}
+		return nil
 	}
-	var limitEPS float64
+	exp := &expectation{cfg: cfg}
+	var results []benchResult
 	for _, q := range cfg.queries {
 		fmt.Fprintf(cfg.log, "sluice bench: %s, %d events, %d cores\n", q, cfg.events, cfg.cores)
 		if cfg.profile = *cpuProfile; cfg.profile != "" && len(cfg.queries) > 1 {
 			cfg.profile += "." + q
 		}
 		res := benchOne(ctx, cfg, q)
-		if q == "limit" && res.Error == "" {
-			limitEPS = res.EventsPerSec
+		if res.Error == "" {
+			if err := exp.check(ctx, &res); err != nil {
+				res.Error = "wrong answer: " + err.Error()
+			}
 		}
-		if q == "q2" && limitEPS > 0 && res.EventsPerSec > 0 {
-			r := limitEPS / res.EventsPerSec
-			res.LimitRatio = &r
+		if res.Error != "" {
+			fmt.Fprintf(cfg.log, "sluice bench: %s failed: %s\n", q, res.Error)
+		} else {
+			fmt.Fprintf(cfg.log, "sluice bench: %s: %.3f s, %.0f events/s, %.0f events/CPU-s, %d output rows\n",
+				q, res.Seconds, res.EventsPerSec, res.EventsPerCPUSec, res.OutputRows)
 		}
+		results = append(results, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	limitRatios(results)
+	var failed []string
+	for _, res := range results {
 		if err := enc.Encode(res); err != nil {
 			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		if res.Error != "" {
+			failed = append(failed, res.Query)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("bench: %s failed (see the error field of their lines)", strings.Join(failed, ", "))
+	}
 	return nil
+}
+
+// limitRatios sets q2's limit_ratio, limit's events/s over q2's, once
+// every query has run, whatever their order.
+func limitRatios(results []benchResult) {
+	var limitEPS float64
+	for _, res := range results {
+		if res.Query == "limit" && res.Error == "" {
+			limitEPS = res.EventsPerSec
+		}
+	}
+	for i := range results {
+		if res := &results[i]; res.Query == "q2" && res.Error == "" && limitEPS > 0 && res.EventsPerSec > 0 {
+			r := limitEPS / res.EventsPerSec
+			res.LimitRatio = &r
+		}
+	}
 }
 
 // benchOne runs one query and returns its line (with Error set if it
@@ -216,6 +272,237 @@ func benchOne(ctx context.Context, cfg benchConfig, q string) benchResult {
 	return res
 }
 
+// answer is what the hand-written loop computes over the generated bids.
+type answer struct {
+	// matches and checksum are q2's answer: the bids with auction % 123
+	// = 0 and the sum of their prices.
+	matches, checksum int64
+	// prices is the sum of every bid's price, when full.
+	prices int64
+	full   bool
+}
+
+// add folds a record of bids into the answer (every price too with all).
+func (a *answer) add(rec arrow.Record, all bool) {
+	auctions := rec.Column(0).(*array.Int64).Int64Values()
+	prices := rec.Column(2).(*array.Int64).Int64Values()
+	for i, x := range auctions {
+		if x%123 == 0 {
+			a.matches++
+			a.checksum += prices[i]
+		}
+	}
+	if all {
+		for _, p := range prices {
+			a.prices += p
+		}
+	}
+}
+
+// expectation holds the expected answers of a run's queries: limit's, or
+// the hand-written loop's run untimed (once) over the same bids when a
+// query needs it and limit has not given it.
+type expectation struct {
+	cfg benchConfig
+	ans *answer
+}
+
+// get returns the hand-written loop's answer; full asks for the sum of
+// every price too.
+func (e *expectation) get(ctx context.Context, full bool) (answer, error) {
+	if e.ans != nil && (e.ans.full || !full) {
+		return *e.ans, nil
+	}
+	fmt.Fprintf(e.cfg.log, "sluice bench: computing the expected answer with the hand-written loop (not timed)\n")
+	a := answer{full: true}
+	x, err := openBids(e.cfg)
+	if err == nil {
+		_, err = readBids(ctx, e.cfg, x, func(rec arrow.Record) { a.add(rec, true) })
+		x.Close()
+	}
+	if err != nil {
+		return a, fmt.Errorf("the hand-written loop: %w", err)
+	}
+	if e.ans != nil && (e.ans.matches != a.matches || e.ans.checksum != a.checksum) {
+		return a, fmt.Errorf("limit's timed loop found %d bids (checksum %d), the same loop run again %d (checksum %d)",
+			e.ans.matches, e.ans.checksum, a.matches, a.checksum)
+	}
+	e.ans = &a
+	return a, nil
+}
+
+// check compares a query's answer with the expected one: every bid out of
+// datagen, q0, q1 and q13, the sum of their prices (q1: times 0.908) on a
+// subscription to q0, q1 and q13, and q2's rows and the sum of their
+// prices against the hand-written loop's. (json checks its own count: the
+// clicks written with latency_ms > 500.)
+func (e *expectation) check(ctx context.Context, res *benchResult) error {
+	q := res.Query
+	switch q {
+	case "datagen", "q0", "q1", "q13":
+		if res.OutputRows != res.Events {
+			return fmt.Errorf("%d output rows, want one for each of the %d bids", res.OutputRows, res.Events)
+		}
+	}
+	switch q {
+	case "limit":
+		a := answer{matches: *res.Matches, checksum: *res.Checksum}
+		if e.ans == nil {
+			e.ans = &a
+		} else if e.ans.matches != a.matches || e.ans.checksum != a.checksum {
+			return fmt.Errorf("found %d bids (checksum %d), the untimed loop over the same bids %d (checksum %d)",
+				a.matches, a.checksum, e.ans.matches, e.ans.checksum)
+		}
+	case "q2":
+		a, err := e.get(ctx, false)
+		if err != nil {
+			return err
+		}
+		if res.OutputRows != a.matches {
+			return fmt.Errorf("%d output rows, the hand-written loop found %d bids with auction %% 123 = 0", res.OutputRows, a.matches)
+		}
+		return res.tap.check(res, a.checksum, 1, "the hand-written loop's checksum")
+	case "q0", "q1", "q13":
+		a, err := e.get(ctx, true)
+		if err != nil {
+			return err
+		}
+		scale := 1.0
+		if q == "q1" {
+			scale = 0.908
+		}
+		return res.tap.check(res, a.prices, scale, "the hand-written loop's sum of every bid's price")
+	}
+	return nil
+}
+
+// outputTap subscribes to a stream's output before its first batch reads
+// anything (from the streams' "planned" hook) and sums one column of the
+// rows, which the 'none' sink would only count.
+type outputTap struct {
+	stream, column string
+	mgr            atomic.Pointer[stream.Manager]
+	ctx            context.Context
+	cancel         context.CancelFunc
+	once           sync.Once
+	sub            *stream.Subscription
+	done           chan struct{}
+	res            tapResult
+}
+
+// tapResult is what a tap saw: its rows and the sum of its column.
+type tapResult struct {
+	rows  int64
+	isum  int64
+	fsum  float64
+	float bool
+	err   error
+}
+
+func newOutputTap(ctx context.Context, streamName, column string) *outputTap {
+	t := &outputTap{stream: streamName, column: column, done: make(chan struct{})}
+	t.ctx, t.cancel = context.WithCancel(ctx)
+	return t
+}
+
+// hook is the server's stream hook: the first "planned" batch subscribes.
+func (t *outputTap) hook(point string) {
+	m := t.mgr.Load()
+	if point != "planned" || m == nil {
+		return
+	}
+	t.once.Do(func() {
+		sub, err := m.Subscribe(t.stream)
+		if err != nil {
+			t.res.err = fmt.Errorf("subscribe to %s: %w", t.stream, err)
+			close(t.done)
+			return
+		}
+		t.sub = sub
+		go t.consume()
+	})
+}
+
+func (t *outputTap) consume() {
+	defer close(t.done)
+	for {
+		rec, err := t.sub.Next(t.ctx)
+		if rec == nil {
+			if err != nil && t.ctx.Err() == nil {
+				t.res.err = fmt.Errorf("subscription to %s: %w", t.stream, err)
+			}
+			return
+		}
+		t.res.rows += rec.NumRows()
+		if t.res.err == nil {
+			t.res.err = t.add(rec)
+		}
+		rec.Release()
+	}
+}
+
+func (t *outputTap) add(rec arrow.Record) error {
+	idx := rec.Schema().FieldIndices(t.column)
+	if len(idx) != 1 {
+		return fmt.Errorf("the output of %s has no column %s", t.stream, t.column)
+	}
+	col := rec.Column(idx[0])
+	if col.NullN() > 0 {
+		return fmt.Errorf("%d NULLs in %s's %s", col.NullN(), t.stream, t.column)
+	}
+	switch c := col.(type) {
+	case *array.Int64:
+		for _, v := range c.Int64Values() {
+			t.res.isum += v
+		}
+	case *array.Float64:
+		t.res.float = true
+		for _, v := range c.Float64Values() {
+			t.res.fsum += v
+		}
+	default:
+		return fmt.Errorf("%s's %s is a %s", t.stream, t.column, col.DataType())
+	}
+	return nil
+}
+
+// finish waits for the rows of every committed batch (call it once the
+// stream has committed its last) and ends the subscription.
+func (t *outputTap) finish() *tapResult {
+	t.once.Do(func() {
+		t.res.err = fmt.Errorf("no batch of %s was planned: nothing subscribed", t.stream)
+		close(t.done)
+	})
+	// A committed batch's records are queued before WaitForBatch wakes,
+	// and Next hands out what is queued before it looks at ctx.
+	t.cancel()
+	<-t.done
+	if t.sub != nil {
+		t.sub.Close()
+	}
+	return &t.res
+}
+
+// check compares the tap's rows with the stream's count and its sum with
+// want (times scale for a DOUBLE column, to a relative 1e-9).
+func (r *tapResult) check(res *benchResult, want int64, scale float64, what string) error {
+	switch {
+	case r == nil:
+		return fmt.Errorf("no subscription to the output")
+	case r.err != nil:
+		return r.err
+	case r.rows != res.OutputRows:
+		return fmt.Errorf("a subscription to the output saw %d rows, the stream counted %d", r.rows, res.OutputRows)
+	case r.float:
+		if w := scale * float64(want); math.Abs(r.fsum-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			return fmt.Errorf("the output's prices sum to %v, %s (times %v) is %v", r.fsum, what, scale, w)
+		}
+	case scale != 1 || r.isum != want:
+		return fmt.Errorf("the output's prices sum to %d, %s (times %v) is %d", r.isum, what, scale, want)
+	}
+	return nil
+}
+
 // bidSource is the CREATE SOURCE of the Nexmark bids: the events whose
 // bids are the first n.
 func bidSource(name string, cfg benchConfig, extra string) string {
@@ -237,6 +524,9 @@ type benchPlan struct {
 	setup   []string
 	streams []benchStream
 	edits   bool // UPDATE q13's side_input while the streams run
+	// sum is the column of the last stream's output that a subscription
+	// sums for the check ("": none).
+	sum string
 }
 
 type benchStream struct{ name, sql string }
@@ -247,13 +537,13 @@ func planFor(cfg benchConfig, q string) (benchPlan, error) {
 	switch q {
 	case "q0":
 		return benchPlan{setup: []string{bid}, streams: []benchStream{{"q0",
-			"CREATE STREAM q0 " + none + " AS SELECT auction, bidder, price, date_time, extra FROM bid"}}}, nil
+			"CREATE STREAM q0 " + none + " AS SELECT auction, bidder, price, date_time, extra FROM bid"}}, sum: "price"}, nil
 	case "q1":
 		return benchPlan{setup: []string{bid}, streams: []benchStream{{"q1",
-			"CREATE STREAM q1 " + none + " AS SELECT auction, bidder, 0.908 * price AS price, date_time, extra FROM bid"}}}, nil
+			"CREATE STREAM q1 " + none + " AS SELECT auction, bidder, 0.908 * price AS price, date_time, extra FROM bid"}}, sum: "price"}, nil
 	case "q2":
 		return benchPlan{setup: []string{bid}, streams: []benchStream{{"q2",
-			"CREATE STREAM q2 " + none + " AS SELECT auction, price FROM bid WHERE auction % 123 = 0"}}}, nil
+			"CREATE STREAM q2 " + none + " AS SELECT auction, price FROM bid WHERE auction % 123 = 0"}}, sum: "price"}, nil
 	case "q5":
 		return benchPlan{setup: []string{bid}, streams: []benchStream{{"q5",
 			"CREATE STREAM q5 " + streamWith(cfg, "none", ", output_mode = 'append'") + ` AS
@@ -276,7 +566,7 @@ func planFor(cfg benchConfig, q string) (benchPlan, error) {
 			streams: []benchStream{{"q13", "CREATE STREAM q13 " + none + ` AS
   SELECT b.auction, b.bidder, b.price, b.date_time, s.v
   FROM bid b JOIN side_input s ON b.auction % 10000 = s.k`}},
-			edits: true}, nil
+			edits: true, sum: "price"}, nil
 	}
 	return benchPlan{}, fmt.Errorf("no plan for query %q", q)
 }
@@ -303,13 +593,15 @@ type benchServer struct {
 	dir  string
 }
 
-func startBenchServer(ctx context.Context, cfg benchConfig) (*benchServer, error) {
+// startBenchServer starts a server; hook, when not nil, is its streams'
+// hook (stream.Config.Hook).
+func startBenchServer(ctx context.Context, cfg benchConfig, hook func(string)) (*benchServer, error) {
 	dir, err := os.MkdirTemp(cfg.dir, "sluice-bench-")
 	if err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(cfg.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, Logger: logger})
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, Logger: logger, StreamHook: hook})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -359,32 +651,54 @@ type batchStat struct {
 
 // waitStream waits until stream name has read want rows, batch by batch,
 // and returns the progress of its batches. A stream that ends (finished,
-// failed) before is an error.
+// failed) before is an error, and so is a batch whose progress row it
+// missed (the manager keeps a stream's last 100).
 func (b *benchServer) waitStream(ctx context.Context, name string, want int64) ([]batchStat, int64, error) {
 	m := b.srv.Streams()
-	seen := map[int64]bool{}
-	var stats []batchStat
-	for id := int64(0); ; {
-		st, err := m.WaitForBatch(ctx, name, id)
-		// The manager keeps the last 100 progress rows of a stream;
-		// reading them after each wakeup keeps up with it.
+	seen := map[int64]batchStat{}
+	collect := func() {
 		for _, p := range m.Progress() {
-			if p.Stream == name && !seen[p.BatchID] {
-				seen[p.BatchID] = true
-				stats = append(stats, batchStat{dur: p.Duration, out: p.OutputRows, versions: p.ConfigVersions})
+			if _, ok := seen[p.BatchID]; p.Stream == name && !ok {
+				seen[p.BatchID] = batchStat{dur: p.Duration, out: p.OutputRows, versions: p.ConfigVersions}
 			}
 		}
+	}
+	for id := int64(0); ; {
+		st, err := m.WaitForBatch(ctx, name, id)
+		// Reading the progress rows after each wakeup keeps up with the
+		// manager's window unless this goroutine is starved for 100
+		// batches; a gap is reported below.
+		collect()
 		if st.Totals.InputRows >= want {
+			stats, gerr := batchStats(name, seen, st.Totals.Batches)
 			if st.Totals.InputRows != want {
 				return stats, st.Totals.Batches, fmt.Errorf("stream %s read %d rows, want %d", name, st.Totals.InputRows, want)
 			}
-			return stats, st.Totals.Batches, nil
+			return stats, st.Totals.Batches, gerr
 		}
 		if err != nil {
+			stats, _ := batchStats(name, seen, st.Totals.Batches)
 			return stats, st.Totals.Batches, fmt.Errorf("stream %s after %d of %d rows: %w", name, st.Totals.InputRows, want, err)
 		}
 		id = st.LastBatch + 1
 	}
+}
+
+// batchStats returns the stats of batches 0 to n-1, or an error naming
+// the first one whose progress row was not seen.
+func batchStats(name string, seen map[int64]batchStat, n int64) ([]batchStat, error) {
+	stats := make([]batchStat, 0, n)
+	for id := range n {
+		st, ok := seen[id]
+		if !ok {
+			return stats, fmt.Errorf("stream %s: the progress rows of batch %d (and maybe others) were gone before the bench read them: %d of the %d batches seen", name, id, len(seen), n)
+		}
+		stats = append(stats, st)
+	}
+	if int64(len(seen)) != n {
+		return stats, fmt.Errorf("stream %s: %d progress rows for %d batches", name, len(seen), n)
+	}
+	return stats, nil
 }
 
 // benchStreams runs a query through a server.
@@ -394,7 +708,14 @@ func benchStreams(ctx context.Context, cfg benchConfig, q string) (benchResult, 
 	if err != nil {
 		return res, err
 	}
-	b, err := startBenchServer(ctx, cfg)
+	last := plan.streams[len(plan.streams)-1].name
+	var tap *outputTap
+	var hook func(string)
+	if plan.sum != "" {
+		tap = newOutputTap(ctx, last, plan.sum)
+		hook = tap.hook
+	}
+	b, err := startBenchServer(ctx, cfg, hook)
 	if err != nil {
 		return res, err
 	}
@@ -402,16 +723,26 @@ func benchStreams(ctx context.Context, cfg benchConfig, q string) (benchResult, 
 	if err := b.exec(ctx, plan.setup...); err != nil {
 		return res, err
 	}
+	if tap != nil {
+		tap.mgr.Store(b.srv.Streams())
+		defer tap.finish()
+	}
 
 	var edits atomic.Int64
-	stopEdits := func() error { return nil }
+	begin, stopEdits := func() {}, func() error { return nil }
 	if plan.edits && cfg.edits > 0 {
-		stopEdits, err = startEdits(ctx, b.dsn, cfg.edits, &edits)
+		begin, stopEdits, err = startEdits(ctx, b.dsn, cfg.edits, &edits)
 		if err != nil {
 			return res, err
 		}
+		defer stopEdits()
 	}
-	meter := startMeter(cfg)
+	meter, err := startMeter(cfg)
+	if err != nil {
+		return res, err
+	}
+	defer meter.end()
+	begin()
 	var stats []batchStat
 	for _, s := range plan.streams {
 		if err = b.exec(ctx, s.sql); err != nil {
@@ -424,14 +755,19 @@ func benchStreams(ctx context.Context, cfg benchConfig, q string) (benchResult, 
 			break
 		}
 	}
-	meter.stop(&res, cfg)
+	if merr := meter.stop(&res, cfg); err == nil {
+		err = merr
+	}
 	if eerr := stopEdits(); err == nil {
 		err = eerr
 	}
 	if err != nil {
 		return res, err
 	}
-	res.setBatches(stats, plan.streams[len(plan.streams)-1].name, b)
+	res.setBatches(stats, last, b)
+	if tap != nil {
+		res.tap = tap.finish()
+	}
 	if plan.edits {
 		n := edits.Load()
 		versions := map[string]bool{}
@@ -461,18 +797,24 @@ func (res *benchResult) setBatches(stats []batchStat, last string, b *benchServe
 }
 
 // startEdits UPDATEs a random row of side_input perSec times a second over
-// a connection of its own until the returned stop is called.
-func startEdits(ctx context.Context, dsn string, perSec int, edits *atomic.Int64) (stop func() error, err error) {
+// a connection of its own, from the call of begin (the clock's start) until
+// that of stop; edits counts the UPDATEs. stop may be called more than once.
+func startEdits(ctx context.Context, dsn string, perSec int, edits *atomic.Int64) (begin func(), stop func() error, err error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	done := make(chan struct{})
+	started, done := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	var editErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		select {
+		case <-done:
+			return
+		case <-started:
+		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		// Edit i is due at start + i/perSec; one that is late (the
 		// stream keeps every core busy) goes at once, so the edits
@@ -503,12 +845,17 @@ func startEdits(ctx context.Context, dsn string, perSec int, edits *atomic.Int64
 			edits.Add(1)
 		}
 	}()
-	return func() error {
-		close(done)
-		wg.Wait()
-		conn.Close(ctx)
+	var beginOnce, stopOnce sync.Once
+	begin = func() { beginOnce.Do(func() { close(started) }) }
+	stop = func() error {
+		stopOnce.Do(func() {
+			close(done)
+			wg.Wait()
+			conn.Close(ctx)
+		})
 		return editErr
-	}, nil
+	}
+	return begin, stop, nil
 }
 
 // meter measures a run: wall time, CPU time, peak RSS, and a CPU profile
@@ -517,42 +864,59 @@ type meter struct {
 	start   time.Time
 	cpu     time.Duration
 	profile *os.File
+	log     io.Writer
 }
 
 // startMeter collects garbage, resets the peak RSS, starts the clocks and
-// the profile (cfg.profile).
-func startMeter(cfg benchConfig) meter {
+// the profile (cfg.profile). The caller defers end, which stops the
+// profile on every path.
+func startMeter(cfg benchConfig) (*meter, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
-	resetPeakRSS()
-	var m meter
+	if err := resetPeakRSS(); err != nil {
+		fmt.Fprintf(cfg.log, "sluice bench: cannot reset the peak RSS (%v): peak_rss_bytes is the process's peak so far\n", err)
+	}
+	m := &meter{log: cfg.log}
 	if cfg.profile != "" {
 		f, err := os.Create(cfg.profile)
-		if err == nil && pprof.StartCPUProfile(f) == nil {
-			m.profile = f
-		} else {
-			fmt.Fprintf(cfg.log, "sluice bench: no profile: %v\n", errors.Join(err, errors.New("profiling did not start")))
-			if f != nil {
-				f.Close()
-			}
+		if err != nil {
+			return nil, fmt.Errorf("cpuprofile: %w", err)
 		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cpuprofile: %w", err)
+		}
+		m.profile = f
 	}
 	m.start, m.cpu = time.Now(), cpuTime()
-	return m
+	return m, nil
 }
 
-func (m meter) stop(res *benchResult, cfg benchConfig) {
+// end stops the profile, if one runs; later calls do nothing.
+func (m *meter) end() error {
+	if m.profile == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := m.profile.Close()
+	m.profile = nil
+	if err != nil {
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	return nil
+}
+
+// stop stops the clocks and the profile and fills res's measures.
+func (m *meter) stop(res *benchResult, cfg benchConfig) error {
 	res.Seconds = time.Since(m.start).Seconds()
 	res.CPUSeconds = (cpuTime() - m.cpu).Seconds()
-	if m.profile != nil {
-		pprof.StopCPUProfile()
-		m.profile.Close()
-	}
+	err := m.end()
 	res.PeakRSSBytes = peakRSS()
 	if res.Events == 0 {
 		res.Events = cfg.events
 	}
 	res.rates(cfg)
+	return err
 }
 
 // rates fills the rates from Events, Seconds and CPUSeconds.
@@ -577,8 +941,8 @@ func cpuTime() time.Duration {
 
 // resetPeakRSS sets the process's peak RSS (VmHWM) to its current RSS,
 // where Linux allows it.
-func resetPeakRSS() {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+func resetPeakRSS() error {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // peakRSS is VmHWM in bytes, or, where /proc has none, getrusage's
@@ -620,49 +984,68 @@ func percentile(sorted []float64, p float64) float64 {
 // auction % 123 = 0 and the sum of their prices.
 func benchGenerator(ctx context.Context, cfg benchConfig, limit bool) (benchResult, error) {
 	var res benchResult
-	opts := source.NexmarkOptions{Table: source.NexmarkBid, Seed: cfg.seed}
-	opts.MaxEvents = opts.EventsFor(cfg.events)
-	x, err := source.NewNexmark(source.NexmarkColumns(source.NexmarkBid), opts, nil)
+	var a answer
+	var rows int64
+	x, err := openBids(cfg)
 	if err != nil {
 		return res, err
 	}
 	defer x.Close()
+	meter, err := startMeter(cfg)
+	if err != nil {
+		return res, err
+	}
+	defer meter.end()
+	ms, err := readBids(ctx, cfg, x, func(rec arrow.Record) {
+		if limit {
+			a.add(rec, false)
+		}
+		rows += rec.NumRows()
+	})
+	if merr := meter.stop(&res, cfg); err == nil {
+		err = merr
+	}
+	if err != nil {
+		return res, err
+	}
+	res.OutputRows = rows
+	res.Batches = int64(len(ms))
+	slices.Sort(ms)
+	res.BatchMsP50, res.BatchMsP99 = percentile(ms, 0.50), percentile(ms, 0.99)
+	if limit {
+		res.OutputRows = a.matches
+		res.Matches, res.Checksum = &a.matches, &a.checksum
+	}
+	return res, nil
+}
+
+// openBids opens the Nexmark generator of the bids the queries read.
+func openBids(cfg benchConfig) (*source.Nexmark, error) {
+	opts := source.NexmarkOptions{Table: source.NexmarkBid, Seed: cfg.seed}
+	opts.MaxEvents = opts.EventsFor(cfg.events)
+	return source.NewNexmark(source.NexmarkColumns(source.NexmarkBid), opts, nil)
+}
+
+// readBids reads cfg.events bids from x, as a stream's batches would,
+// hands each record to each (then releases it) and returns each batch's
+// milliseconds.
+func readBids(ctx context.Context, cfg benchConfig, x *source.Nexmark, each func(arrow.Record)) ([]float64, error) {
 	mem := memory.NewGoAllocator()
-	var matches, checksum int64
 	var ms []float64
-	meter := startMeter(cfg)
 	for start := int64(0); start < cfg.events; start += int64(cfg.batchRows) {
 		end := min(start+int64(cfg.batchRows), cfg.events)
 		t0 := time.Now()
 		recs, err := x.Read(ctx, mem, source.Offsets{0: start}, source.Offsets{0: end}, 1<<14)
 		if err != nil {
-			return res, err
+			return ms, err
 		}
 		for _, rec := range recs {
-			if limit {
-				auctions := rec.Column(0).(*array.Int64).Int64Values()
-				prices := rec.Column(2).(*array.Int64).Int64Values()
-				for i, a := range auctions {
-					if a%123 == 0 {
-						matches++
-						checksum += prices[i]
-					}
-				}
-			}
-			res.OutputRows += rec.NumRows()
+			each(rec)
 			rec.Release()
 		}
 		ms = append(ms, float64(time.Since(t0))/float64(time.Millisecond))
 	}
-	meter.stop(&res, cfg)
-	res.Batches = int64(len(ms))
-	slices.Sort(ms)
-	res.BatchMsP50, res.BatchMsP99 = percentile(ms, 0.50), percentile(ms, 0.99)
-	if limit {
-		res.OutputRows = matches
-		res.Matches, res.Checksum = &matches, &checksum
-	}
-	return res, nil
+	return ms, nil
 }
 
 // benchJSON is the json query: the clicks of DESIGN.md as JSON messages
@@ -672,7 +1055,7 @@ func benchGenerator(ctx context.Context, cfg benchConfig, limit bool) (benchResu
 // and the stream's output must be that many rows.
 func benchJSON(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	var res benchResult
-	b, err := startBenchServer(ctx, cfg)
+	b, err := startBenchServer(ctx, cfg, nil)
 	if err != nil {
 		return res, err
 	}
@@ -703,13 +1086,19 @@ func benchJSON(ctx context.Context, cfg benchConfig) (benchResult, error) {
 			return res, err
 		}
 	}
-	meter := startMeter(cfg)
+	meter, err := startMeter(cfg)
+	if err != nil {
+		return res, err
+	}
+	defer meter.end()
 	if err := b.exec(ctx, "CREATE STREAM json "+streamWith(cfg, "none", "")+
 		" AS SELECT ts, user_id, page FROM clicks WHERE latency_ms > 500"); err != nil {
 		return res, err
 	}
 	stats, batches, err := b.waitStream(ctx, "json", cfg.events)
-	meter.stop(&res, cfg)
+	if merr := meter.stop(&res, cfg); err == nil {
+		err = merr
+	}
 	if err != nil {
 		return res, err
 	}
@@ -764,11 +1153,11 @@ func splitmix64(x uint64) uint64 {
 // a steady rate (events_per_second), joined to a config table of rules per
 // hot channel; the tag of a rule is edited every --edit-every. It measures
 // the batches' durations and, for each edit, the time from the UPDATE's
-// acknowledgement to the first output row carrying the new tag (on a
-// subscription to the stream).
+// send (edit_ms; edit_ack_ms: from its acknowledgement) to the first output
+// row carrying the new tag (on a subscription to the stream).
 func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	res := benchResult{Query: "latency", Cores: cfg.cores}
-	b, err := startBenchServer(ctx, cfg)
+	b, err := startBenchServer(ctx, cfg, nil)
 	if err != nil {
 		return res, err
 	}
@@ -778,10 +1167,10 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	src := fmt.Sprintf(`CREATE SOURCE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, date_time TIMESTAMP, extra TEXT)
   WITH (connector = 'nexmark', table = 'bid', seed = '%d', events_per_second = '%d', event_time = 'date_time')`, cfg.seed, cfg.rate)
 	rules := "INSERT INTO channel_rules VALUES ('Google', 'e-1', 50000000), ('Facebook', 'e-1', 50000000), ('Baidu', 'e-1', 50000000), ('Apple', 'e-1', 50000000)"
-	stream := `CREATE STREAM lat WITH (trigger = '0s', sink = 'none') AS
+	lat := `CREATE STREAM lat WITH (trigger = '0s', sink = 'none') AS
   SELECT b.auction, b.price, b.date_time, r.tag FROM bid b JOIN channel_rules r ON b.channel = r.channel
   WHERE b.price >= r.min_price`
-	if err := b.exec(ctx, "CREATE TABLE channel_rules (channel TEXT PRIMARY KEY, tag TEXT, min_price BIGINT)", rules, src, stream); err != nil {
+	if err := b.exec(ctx, "CREATE TABLE channel_rules (channel TEXT PRIMARY KEY, tag TEXT, min_price BIGINT)", rules, src, lat); err != nil {
 		return res, err
 	}
 	m := b.srv.Streams()
@@ -834,22 +1223,19 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	}()
 	// The progress collector: every batch's duration.
 	type batch struct {
-		at      time.Time
-		dur     time.Duration
-		in, out int64
+		at  time.Time
+		dur time.Duration
 	}
-	var batches []batch
+	batches := map[int64]batch{}
 	var progErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		got := map[int64]bool{}
 		for id := int64(0); ; {
 			st, err := m.WaitForBatch(runCtx, "lat", id)
 			for _, p := range m.Progress() {
-				if p.Stream == "lat" && !got[p.BatchID] {
-					got[p.BatchID] = true
-					batches = append(batches, batch{at: p.StartedAt, dur: p.Duration, in: p.InputRows, out: p.OutputRows})
+				if _, ok := batches[p.BatchID]; p.Stream == "lat" && !ok {
+					batches[p.BatchID] = batch{at: p.StartedAt, dur: p.Duration}
 				}
 			}
 			if err != nil {
@@ -861,6 +1247,14 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 			id = st.LastBatch + 1
 		}
 	}()
+	totals := func() stream.Totals {
+		for _, st := range m.Streams() {
+			if st.Name == "lat" {
+				return st.Totals
+			}
+		}
+		return stream.Totals{}
+	}
 	// Measure once the stream has caught up with the rate.
 	if _, err := m.WaitForBatch(ctx, "lat", 10); err != nil {
 		cancel()
@@ -869,11 +1263,19 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	}
 	fmt.Fprintf(cfg.log, "sluice bench: latency at %d events/s, an edit every %s for %s\n", cfg.rate, cfg.editGap, cfg.duration)
 	channels := [nRules]string{"Google", "Facebook", "Baidu", "Apple"}
-	acked := make([]time.Time, n)
-	meter := startMeter(cfg)
+	sent, acked := make([]time.Time, n), make([]time.Time, n)
+	meter, err := startMeter(cfg)
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return res, err
+	}
+	defer meter.end()
+	before := totals()
 	tick := time.NewTicker(cfg.editGap)
 	for i := range n {
 		<-tick.C
+		sent[i] = time.Now()
 		if _, err := b.conn.Exec(ctx, "UPDATE channel_rules SET tag = $1 WHERE channel = $2", "e"+strconv.Itoa(i), channels[i%nRules]); err != nil {
 			tick.Stop()
 			cancel()
@@ -884,39 +1286,51 @@ func benchLatency(ctx context.Context, cfg benchConfig) (benchResult, error) {
 	}
 	tick.Stop()
 	end := time.Now()
-	meter.stop(&res, cfg)
+	after := totals()
+	merr := meter.stop(&res, cfg)
 	select {
 	case <-allSeen:
 	case <-time.After(10 * time.Second):
 	}
 	cancel()
 	wg.Wait()
-	if progErr != nil || subErr != nil {
-		return res, errors.Join(progErr, subErr)
+	if progErr != nil || subErr != nil || merr != nil {
+		return res, errors.Join(progErr, subErr, merr)
 	}
-	var edit []float64
+	var edit, editAck []float64
 	for i := range n {
 		if t := seen[i].Load(); t != 0 {
-			edit = append(edit, float64(time.Unix(0, t).Sub(acked[i]))/float64(time.Millisecond))
+			edit = append(edit, float64(time.Unix(0, t).Sub(sent[i]))/float64(time.Millisecond))
+			editAck = append(editAck, float64(time.Unix(0, t).Sub(acked[i]))/float64(time.Millisecond))
 		}
 	}
+	// Events and output rows: the stream's totals over the edits; batch
+	// durations: the progress rows of the batches started meanwhile, every
+	// one of them (the manager keeps a stream's last 100 rows: a collector
+	// that fell further behind has lost some).
+	res.Events, res.OutputRows = after.InputRows-before.InputRows, after.OutputRows-before.OutputRows
 	var ms []float64
-	res.Events = 0
-	for _, bt := range batches {
+	var maxID int64 = -1
+	for id, bt := range batches {
+		maxID = max(maxID, id)
 		if !bt.at.Before(meter.start) && bt.at.Before(end) {
 			ms = append(ms, float64(bt.dur)/float64(time.Millisecond))
-			res.Events += bt.in
-			res.OutputRows += bt.out
 		}
 	}
 	res.rates(cfg)
 	slices.Sort(ms)
 	slices.Sort(edit)
+	slices.Sort(editAck)
 	res.Batches = int64(len(ms))
 	res.BatchMsP50, res.BatchMsP99 = percentile(ms, 0.50), percentile(ms, 0.99)
 	rate, edits := cfg.rate, int64(n)
 	p50, p99, worst := percentile(edit, 0.50), percentile(edit, 0.99), percentile(edit, 1)
 	res.Rate, res.Edits, res.EditMsP50, res.EditMsP99, res.EditMsMax = &rate, &edits, &p50, &p99, &worst
+	a50, a99, aWorst := percentile(editAck, 0.50), percentile(editAck, 0.99), percentile(editAck, 1)
+	res.EditAckMsP50, res.EditAckMsP99, res.EditAckMsMax = &a50, &a99, &aWorst
+	if int64(len(batches)) != maxID+1 {
+		return res, fmt.Errorf("the progress rows of %d of batches 0-%d were gone before the bench read them", maxID+1-int64(len(batches)), maxID)
+	}
 	if len(edit) < n {
 		return res, fmt.Errorf("%d of %d edits never showed in the output", n-len(edit), n)
 	}
