@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
 // runBenchLines runs `sluice bench args...` and decodes its output lines.
@@ -39,9 +42,13 @@ func num(t *testing.T, line map[string]any, key string) float64 {
 	return v
 }
 
+// TestBenchPrintsOneLinePerQueryWithItsFigures runs every query on a few
+// bids. The command checks the answers of datagen, limit, q0, q1, q2, q13
+// and json itself (a wrong one is an error line and a failed run); q2
+// runs before limit here, so its limit_ratio is set after both ran.
 func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 	const events, batch = 20_000, 5_000
-	queries := []string{"datagen", "limit", "q0", "q1", "q2", "q5", "q7", "q13", "json"}
+	queries := []string{"datagen", "q2", "limit", "q0", "q1", "q5", "q7", "q13", "json"}
 	lines := runBenchLines(t, "--events", "20000", "--max-rows-per-batch", "5000", "--cores", "2",
 		"--queries", strings.Join(queries, ","))
 	if len(lines) != len(queries) {
@@ -57,24 +64,9 @@ func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 		if e, ok := line["error"]; ok {
 			t.Fatalf("%s failed: %v", q, e)
 		}
-		if got := num(t, line, "events"); got != events {
-			t.Errorf("%s: events %v, want %d", q, got, events)
-		}
-		if got := num(t, line, "cores"); got != 2 {
-			t.Errorf("%s: cores %v, want 2", q, got)
-		}
-		secs, eps := num(t, line, "seconds"), num(t, line, "events_per_sec")
-		if secs <= 0 || math.Abs(eps*secs-events) > 1e-6*events {
-			t.Errorf("%s: %v events/s over %v s is not %d events", q, eps, secs, events)
-		}
-		if got := num(t, line, "events_per_sec_per_core"); math.Abs(got*2-eps) > 1e-6*eps {
-			t.Errorf("%s: %v events/s/core is not %v events/s over 2 cores", q, got, eps)
-		}
-		if num(t, line, "peak_rss_bytes") <= 0 || num(t, line, "cpu_seconds") <= 0 {
-			t.Errorf("%s: peak_rss_bytes %v, cpu_seconds %v", q, line["peak_rss_bytes"], line["cpu_seconds"])
-		}
-		if got, cpu := num(t, line, "events_per_cpu_sec"), num(t, line, "cpu_seconds"); math.Abs(got*cpu-events) > 1e-6*events {
-			t.Errorf("%s: %v events per CPU second over %v CPU seconds is not %d events", q, got, cpu, events)
+		secs, cpu := num(t, line, "seconds"), num(t, line, "cpu_seconds")
+		if secs <= 0 || cpu <= 0 || num(t, line, "peak_rss_bytes") <= 0 {
+			t.Errorf("%s: seconds %v, cpu_seconds %v, peak_rss_bytes %v", q, secs, cpu, line["peak_rss_bytes"])
 		}
 		// A stream reads at most max_rows_per_batch rows a batch, so at
 		// least 4 batches per pass over the 20,000 bids (q7 makes two).
@@ -89,29 +81,14 @@ func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 			t.Errorf("%s: batch_ms_p50 %v, batch_ms_p99 %v", q, p50, p99)
 		}
 	}
-	for _, q := range []string{"datagen", "q0", "q1", "q13"} {
-		if got := num(t, byQuery[q], "output_rows"); got != events {
-			t.Errorf("%s: output_rows %v, want every one of the %d bids", q, got, events)
-		}
-	}
-	// q2 through the server finds the bids the hand-written loop finds.
-	matches := num(t, byQuery["limit"], "matches")
-	if matches <= 0 || num(t, byQuery["limit"], "output_rows") != matches || num(t, byQuery["q2"], "output_rows") != matches {
-		t.Errorf("limit found %v matches (output_rows %v), q2 output %v rows", matches, byQuery["limit"]["output_rows"], byQuery["q2"]["output_rows"])
-	}
-	if _, ok := byQuery["limit"]["checksum"].(float64); !ok {
-		t.Errorf("limit has no checksum: %v", byQuery["limit"])
+	if matches := num(t, byQuery["limit"], "matches"); matches <= 0 || num(t, byQuery["q2"], "output_rows") != matches {
+		t.Errorf("limit found %v matches, q2 output %v rows", matches, byQuery["q2"]["output_rows"])
 	}
 	if r := num(t, byQuery["q2"], "limit_ratio"); r <= 0 {
 		t.Errorf("q2: limit_ratio %v", r)
 	}
-	// 20,000 bids span about 2.2 s of event time: q5 has 2-second hops
-	// of 10 seconds per auction, q7 one 10-second window, never final.
-	if num(t, byQuery["q5"], "output_rows") != 0 || num(t, byQuery["q7"], "output_rows") != 0 {
-		t.Errorf("q5 output %v rows, q7 %v: no window of 10 s is final after 2.2 s", byQuery["q5"]["output_rows"], byQuery["q7"]["output_rows"])
-	}
-	if _, ok := byQuery["q13"]["edits"].(float64); !ok {
-		t.Errorf("q13 has no edits: %v", byQuery["q13"])
+	if n := num(t, byQuery["q13"], "edits"); n < 0 || num(t, byQuery["q13"], "table_versions") < 1 {
+		t.Errorf("q13: edits %v, table_versions %v", n, byQuery["q13"]["table_versions"])
 	}
 	// The json query fails unless its output is the clicks it wrote with
 	// latency_ms > 500, about half.
@@ -120,11 +97,130 @@ func TestBenchPrintsOneLinePerQueryWithItsFigures(t *testing.T) {
 	}
 }
 
+// TestBenchWindowsAnswers runs q5 and q7 on enough bids (about 32 s of
+// event time) for windows to close, and checks their output against the
+// same bids' windows computed here. q2 runs without limit: the command
+// checks it against the hand-written loop run untimed.
+func TestBenchWindowsAnswers(t *testing.T) {
+	const events = 300_000
+	lines := runBenchLines(t, "--events", strconv.Itoa(events), "--cores", "2", "--queries", "q5,q7,q2")
+	byQuery := map[string]map[string]any{}
+	for _, line := range lines {
+		if e, ok := line["error"]; ok {
+			t.Fatalf("%v failed: %v", line["query"], e)
+		}
+		byQuery[line["query"].(string)] = line
+	}
+	if _, ok := byQuery["q2"]["limit_ratio"]; ok {
+		t.Errorf("q2 has a limit_ratio without limit: %v", byQuery["q2"])
+	}
+
+	// The bids, as the queries read them: a window is final once the
+	// watermark (the latest date_time less the source's 4 s delay) has
+	// passed its end.
+	cfg := benchConfig{events: events, batchRows: 1 << 18}
+	x, err := openBids(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	type bid struct{ auction, price, at int64 }
+	var bids []bid
+	if _, err := readBids(context.Background(), cfg, x, func(rec arrow.Record) {
+		auctions := rec.Column(0).(*array.Int64).Int64Values()
+		prices := rec.Column(2).(*array.Int64).Int64Values()
+		times := rec.Column(5).(*array.Timestamp).TimestampValues()
+		for i := range auctions {
+			bids = append(bids, bid{auctions[i], prices[i], int64(times[i])})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const second = int64(time.Second / time.Microsecond)
+	var latest int64
+	for _, b := range bids {
+		latest = max(latest, b.at)
+	}
+	watermark := latest - 4*second
+	floor := func(v, d int64) int64 { return v - ((v%d)+d)%d }
+
+	// q7: the bids whose price is the highest of their final 10-second
+	// tumbling window.
+	top := map[int64]int64{}
+	for _, b := range bids {
+		if w := floor(b.at, 10*second); w+10*second <= watermark {
+			top[w] = max(top[w], b.price)
+		}
+	}
+	var q7 int64
+	for _, b := range bids {
+		if p, ok := top[floor(b.at, 10*second)]; ok && b.price == p {
+			q7++
+		}
+	}
+	if len(top) < 2 {
+		t.Fatalf("%d final tumbling windows: too few bids", len(top))
+	}
+	if got := num(t, byQuery["q7"], "output_rows"); got != float64(q7) {
+		t.Errorf("q7 output %v rows, want the %d bids at the highest price of their window (%d windows)", got, q7, len(top))
+	}
+
+	// q5: one row per auction and final hopping window (10 s every 2 s)
+	// with a bid.
+	groups := map[[2]int64]bool{}
+	windows := map[int64]bool{}
+	for _, b := range bids {
+		for w := floor(b.at, 2*second); w > b.at-10*second; w -= 2 * second {
+			if w+10*second <= watermark {
+				groups[[2]int64{b.auction, w}] = true
+				windows[w] = true
+			}
+		}
+	}
+	if len(windows) < 5 {
+		t.Fatalf("%d final hopping windows: too few bids", len(windows))
+	}
+	if got := num(t, byQuery["q5"], "output_rows"); got != float64(len(groups)) {
+		t.Errorf("q5 output %v rows, want %d (auction, window) pairs over %d windows", got, len(groups), len(windows))
+	}
+}
+
+// TestBenchCheckCatchesWrongAnswers feeds the command's check wrong
+// answers.
+func TestBenchCheckCatchesWrongAnswers(t *testing.T) {
+	ans := answer{matches: 10, checksum: 1000, prices: 50_000, full: true}
+	matches, checksum, wrongSum := int64(10), int64(1000), int64(999)
+	for _, c := range []struct {
+		res   benchResult
+		wrong bool
+	}{
+		{benchResult{Query: "q2", Events: 100, OutputRows: 10, tap: &tapResult{rows: 10, isum: 1000}}, false},
+		{benchResult{Query: "q2", Events: 100, OutputRows: 9, tap: &tapResult{rows: 9, isum: 1000}}, true},
+		{benchResult{Query: "q2", Events: 100, OutputRows: 10, tap: &tapResult{rows: 10, isum: 999}}, true},
+		{benchResult{Query: "q2", Events: 100, OutputRows: 10, tap: &tapResult{rows: 9, isum: 1000}}, true},
+		{benchResult{Query: "q2", Events: 100, OutputRows: 10}, true},
+		{benchResult{Query: "q0", Events: 100, OutputRows: 100, tap: &tapResult{rows: 100, isum: 50_000}}, false},
+		{benchResult{Query: "q0", Events: 100, OutputRows: 99, tap: &tapResult{rows: 99, isum: 50_000}}, true},
+		{benchResult{Query: "q13", Events: 100, OutputRows: 100, tap: &tapResult{rows: 100, isum: 49_000}}, true},
+		{benchResult{Query: "q1", Events: 100, OutputRows: 100, tap: &tapResult{rows: 100, fsum: 45_400, float: true}}, false},
+		{benchResult{Query: "q1", Events: 100, OutputRows: 100, tap: &tapResult{rows: 100, fsum: 50_000, float: true}}, true},
+		{benchResult{Query: "datagen", Events: 100, OutputRows: 99}, true},
+		{benchResult{Query: "limit", Events: 100, OutputRows: 10, Matches: &matches, Checksum: &checksum}, false},
+		{benchResult{Query: "limit", Events: 100, OutputRows: 10, Matches: &matches, Checksum: &wrongSum}, true},
+	} {
+		e := &expectation{ans: &ans}
+		if err := e.check(context.Background(), &c.res); (err != nil) != c.wrong {
+			t.Errorf("%s %+v (tap %+v): check says %v", c.res.Query, c.res, c.res.tap, err)
+		}
+	}
+}
+
 func TestBenchRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--queries", "q3"},
 		{"--events", "0"},
 		{"--cores", "-1"},
+		{"--cores", "100000"},
 		{"extra"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -146,12 +242,6 @@ func TestBenchLatencyMeasuresBatchesAndEdits(t *testing.T) {
 	if e, ok := line["error"]; ok {
 		t.Fatalf("latency failed: %v", e)
 	}
-	if got := num(t, line, "edits"); got != 20 {
-		t.Errorf("edits %v, want 400ms / 20ms = 20", got)
-	}
-	if got := num(t, line, "rate"); got != 100_000 {
-		t.Errorf("rate %v, want 100000", got)
-	}
 	// The stream keeps up with 100,000 events a second (92% of them bids)
 	// in 400ms: not far from 36,800 bids read in the window.
 	if got := num(t, line, "events"); got < 10_000 || got > 60_000 {
@@ -160,7 +250,7 @@ func TestBenchLatencyMeasuresBatchesAndEdits(t *testing.T) {
 	if num(t, line, "batches") < 2 || num(t, line, "output_rows") <= 0 {
 		t.Errorf("batches %v, output_rows %v", line["batches"], line["output_rows"])
 	}
-	for _, p := range []string{"batch_ms", "edit_ms"} {
+	for _, p := range []string{"batch_ms", "edit_ms", "edit_ack_ms"} {
 		p50, p99 := num(t, line, p+"_p50"), num(t, line, p+"_p99")
 		if p50 <= 0 || p99 < p50 {
 			t.Errorf("%s_p50 %v, %s_p99 %v", p, p50, p, p99)
