@@ -23,8 +23,10 @@ var allowed = []struct {
 	{"server", []string{"server", "planner", "exec", "catalog", "checkpoint"}},
 	{"sqltests", []string{"sqltests", "server", "catalog", "exec/stream"}},
 	// The binary; `sluice bench` also reads the Nexmark generator
-	// directly (its generator-only and hand-written-loop baselines).
-	{"cmd", []string{"cmd", "server", "exec/source"}},
+	// directly (its generator-only and hand-written-loop baselines) and,
+	// like sqltests, drives the server's stream manager (waits for
+	// batches, subscribes to check answers).
+	{"cmd", []string{"cmd", "server", "exec/source", "exec/stream"}},
 }
 
 func TestPackagesImportOnlyDownstreamLayers(t *testing.T) {
