@@ -693,14 +693,17 @@ func (k *Kafka) unavailable(what string, err error) error {
 
 // ClassifyKafkaError returns err as an *UnavailableError (08006) when a
 // retry may cure it: network and context errors, kafka's retriable error
-// codes, and a topic or partition not known yet; as a plain error
-// otherwise (58030 io_error: authorization failures, corrupt messages,
+// codes, a topic or partition not known yet, and kafka-go's -1 (Unknown)
+// for a connection lost mid-request; as a plain error otherwise (58030 io_error: authorization failures, corrupt messages,
 // messages too large, unsupported versions).
 func ClassifyKafkaError(what string, err error) error {
 	var ke kafka.Error
 	if errors.As(err, &ke) && !ke.Temporary() && ke != kafka.UnknownTopicOrPartition && ke != kafka.LeaderNotAvailable &&
 		ke != kafka.NotLeaderForPartition && ke != kafka.BrokerNotAvailable && ke != kafka.GroupCoordinatorNotAvailable &&
-		ke != kafka.NotCoordinatorForGroup && ke != kafka.GroupLoadInProgress {
+		ke != kafka.NotCoordinatorForGroup && ke != kafka.GroupLoadInProgress &&
+		// kafka-go reports a connection lost in the middle of a split
+		// request (ListOffsets over several partitions) as code -1.
+		ke != kafka.Unknown {
 		return sqlerr.Wrap(sqlerr.IOError, fmt.Errorf("%s: %w", what, err))
 	}
 	return Unavailable(what, err)
