@@ -112,6 +112,8 @@ type Datagen struct {
 
 	mu     sync.Mutex
 	latest int64
+	// base is the offset the rate counts from (ResumeFrom), at start.
+	base int64
 }
 
 var _ Source = (*Datagen)(nil)
@@ -188,15 +190,7 @@ func (d *Datagen) Latest(ctx context.Context) (Offsets, error) {
 	defer d.mu.Unlock()
 	next := d.latest
 	if d.opts.RowsPerSecond > 0 {
-		if el := d.now().Sub(d.start); el > 0 {
-			hi, lo := bits.Mul64(uint64(el), uint64(d.opts.RowsPerSecond))
-			if hi >= uint64(time.Second) {
-				next = math.MaxInt64
-			} else {
-				q, _ := bits.Div64(hi, lo, uint64(time.Second))
-				next = int64(min(q, math.MaxInt64))
-			}
-		}
+		next = max(next, d.base+dueSince(d.now().Sub(d.start), d.opts.RowsPerSecond, math.MaxInt64-d.base))
 	} else if next <= math.MaxInt64-UnlimitedStep {
 		next += UnlimitedStep
 	} else {
@@ -207,6 +201,33 @@ func (d *Datagen) Latest(ctx context.Context) (Offsets, error) {
 	}
 	d.latest = max(d.latest, next)
 	return Offsets{0: d.latest}, nil
+}
+
+// ResumeFrom implements Resumer: with a rate, rows past offs[0] become
+// due at the rate from now on (when fewer are due now).
+func (d *Datagen) ResumeFrom(offs Offsets) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if o, ok := offs[0]; ok && d.opts.RowsPerSecond > 0 && o > d.latest {
+		d.base, d.start, d.latest = o, d.now(), o
+		if d.opts.MaxRows > 0 {
+			d.latest = min(d.latest, d.opts.MaxRows)
+		}
+	}
+}
+
+// dueSince is how many rows are due el after the start at perSecond rows
+// a second, at most limit: floor(el * perSecond), without overflow.
+func dueSince(el time.Duration, perSecond, limit int64) int64 {
+	if el <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(el), uint64(perSecond))
+	if hi >= uint64(time.Second) {
+		return limit
+	}
+	q, _ := bits.Div64(hi, lo, uint64(time.Second))
+	return int64(min(q, uint64(limit)))
 }
 
 // Read implements Source. It generates column at a time straight into

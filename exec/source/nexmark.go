@@ -366,7 +366,10 @@ type Nexmark struct {
 	// without MaxEvents).
 	bound int64
 	now   func() time.Time
-	start time.Time
+	start time.Time // when the rate counts from (under mu)
+	// rateBase is the event count the rate counts from (ResumeFrom), at
+	// start (under mu).
+	rateBase int64
 
 	mu     sync.Mutex
 	events int64 // events due, as Latest last saw
@@ -540,15 +543,7 @@ func (x *Nexmark) Latest(ctx context.Context) (Offsets, error) {
 	next := x.events
 	switch {
 	case x.opts.EventsPerSecond > 0:
-		if el := x.now().Sub(x.start); el > 0 {
-			hi, lo := bits.Mul64(uint64(el), uint64(x.opts.EventsPerSecond))
-			if hi >= uint64(time.Second) {
-				next = math.MaxInt64
-			} else {
-				q, _ := bits.Div64(hi, lo, uint64(time.Second))
-				next = int64(min(q, math.MaxInt64))
-			}
-		}
+		next = max(next, x.rateBase+dueSince(x.now().Sub(x.start), x.opts.EventsPerSecond, math.MaxInt64-x.rateBase))
 	case x.opts.MaxEvents > 0:
 		next = x.opts.MaxEvents
 	case next <= math.MaxInt64-UnlimitedStep:
@@ -561,6 +556,32 @@ func (x *Nexmark) Latest(ctx context.Context) (Offsets, error) {
 	}
 	x.events = max(x.events, next)
 	return Offsets{0: x.mix.rowsBefore(x.opts.Table, x.events)}, nil
+}
+
+// ResumeFrom implements Resumer: with a rate, the events after the one
+// that holds row offs[0] become due at the rate from now on (when fewer
+// are due now).
+func (x *Nexmark) ResumeFrom(offs Offsets) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	o, ok := offs[0]
+	if !ok || x.opts.EventsPerSecond <= 0 || o <= x.mix.rowsBefore(x.opts.Table, x.events) {
+		return
+	}
+	// The fewest events whose rows reach o (rowsBefore grows with n).
+	lo, hi := x.events, int64(math.MaxInt64)
+	if x.opts.MaxEvents > 0 {
+		hi = x.opts.MaxEvents
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if x.mix.rowsBefore(x.opts.Table, mid) >= o {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	x.rateBase, x.start, x.events = lo, x.now(), lo
 }
 
 // Read implements Source. Records are generated column at a time straight

@@ -349,3 +349,12 @@ func IsUnavailable(err error) bool {
 type Truncatable interface {
 	MayTruncate() bool
 }
+
+// Resumer is implemented by sources that count the rows due from when
+// they were opened (generators at a rate): after a restart a stream that
+// has read further tells the source where it is, and the rate counts on
+// from there instead of from 0 (the stream would otherwise wait as long
+// as it had run before).
+type Resumer interface {
+	ResumeFrom(offs Offsets)
+}

@@ -841,6 +841,19 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 	if t, ok := s.src.src.(source.Truncatable); ok {
 		truncatable = t.MayTruncate()
 	}
+	if r, ok := s.src.src.(source.Resumer); ok && !truncatable {
+		// A generator at a rate counts from when it was opened: one a
+		// restarted stream is ahead of counts on from the stream's place.
+		for part, st := range start {
+			if l, ok := latest[part]; ok && st > l {
+				r.ResumeFrom(start)
+				if latest, err = s.src.src.Latest(ctx); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
 	for part, st := range start {
 		// A partition that now ends before where the stream is was
 		// truncated, or its topic deleted and created again: what the
