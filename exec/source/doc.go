@@ -110,7 +110,9 @@
 // whole or in parts. Generators write column at a time into typed Arrow
 // builders. Latest follows the rate from the source's creation time (the
 // clock is injectable), or moves UnlimitedStep rows per call without a
-// rate, and stops at MaxRows.
+// rate, and stops at MaxRows. A stream restarted ahead of that count
+// calls ResumeFrom (Resumer, also Nexmark's): the rate counts on from
+// the stream's offset.
 //
 // # connector = 'nexmark' (nexmark.go)
 //
@@ -125,4 +127,20 @@
 // made from the seed, so columns are made one at a time, straight into
 // Arrow buffers, and a Read is split into records generated on several
 // goroutines.
+//
+// # connector = 'kafka' (kafka.go)
+//
+// Kafka reads one topic with kafka-go's Client (Metadata, ListOffsets,
+// Fetch of at most MaxKafkaFetchBytes), partitions concurrently, each
+// decoded by its own JSONDecoder into its own records; Offsets are
+// Kafka's. Columns named _key, _partition, _offset, _timestamp (and
+// _deleted with Tombstones, for changelog-fed tables) are filled from
+// the record's metadata. Records that do not decode are BadRecords
+// (BadRecordReader), never rows. Reads go past transaction markers and
+// compacted gaps. Broker errors a retry may cure are *UnavailableError
+// (08006, ClassifyKafkaError), which streams retry; offsets below the
+// log start are OffsetsDeletedError; a Kafka partition may end before
+// an offset it once had (Truncatable), which streams treat as data
+// loss. The source commits nothing to the brokers except, with
+// group_id, a copy of a stream's committed offsets (CommitGroup).
 package source
