@@ -18,6 +18,13 @@
 // the sink (one atomic write), and then commits: offsets, watermark,
 // progress, subscribers.
 //
+// Sources and sinks on Kafka brokers (kafka.go) can be away: a stream
+// retries what reaches them (planning, reading, the Kafka sink, dead
+// letters, an aggregate's recovery) with backoff in status 'retrying',
+// and goes on where it was. Records a source could not decode are
+// counted per batch, kept in sluice_errors and copied to the source's
+// dead-letter topic.
+//
 // The Manager also runs the feeds of changelog-fed tables (changelog.go):
 // one goroutine per table applying its Kafka topic, each fetch round one
 // catalog write whose marks hold the offsets reached. The table's
