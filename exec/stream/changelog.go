@@ -616,14 +616,9 @@ func (f *feed) round(ctx context.Context) (more bool, err error) {
 					return false, err
 				}
 			}
-			reset := fmt.Sprintf("%d:reset(%d>%d)", p, s, l)
+			reset := skippedReset(p, s, l)
 			f.m.cfg.Logger.Warn("table feed reads a partition that went back from its start", "table", f.def.Name, "reset", reset)
-			f.update(func(st *FeedStatus) {
-				if st.Skipped != "" {
-					st.Skipped += " "
-				}
-				st.Skipped += reset
-			})
+			f.update(func(st *FeedStatus) { st.Skipped = addSkipped(st.Skipped, reset) })
 			s = earliest[p]
 			start[p] = s
 		}
@@ -653,18 +648,13 @@ func (f *feed) round(ctx context.Context) (more bool, err error) {
 				f.def.Name, f.opts.kafka.Topic, od.Partition, od.Start, od.Earliest)}
 		}
 		// Skip to what is left; applied with the next write.
-		skip := fmt.Sprintf("%d:[%d,%d)", od.Partition, od.Start, od.Earliest)
+		skip := skippedGap(od.Partition, od.Start, od.Earliest)
 		f.m.cfg.Logger.Warn("table feed skipped deleted offsets", "table", f.def.Name, "offsets", skip)
 		f.mu.Lock()
 		f.pos = start
 		f.pos[od.Partition] = od.Earliest
 		f.mu.Unlock()
-		f.update(func(st *FeedStatus) {
-			if st.Skipped != "" {
-				st.Skipped += " "
-			}
-			st.Skipped += skip
-		})
+		f.update(func(st *FeedStatus) { st.Skipped = addSkipped(st.Skipped, skip) })
 		return true, nil
 	}
 	defer releaseAll(recs)

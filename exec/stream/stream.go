@@ -811,10 +811,7 @@ func (s *Stream) read(ctx context.Context, bp *batchPlan, p *Progress) ([]arrow.
 		if to <= from {
 			return nil, nil, err // not a gap this batch can skip
 		}
-		if p.Skipped != "" {
-			p.Skipped += " "
-		}
-		p.Skipped += fmt.Sprintf("%d:[%d,%d)", od.Partition, from, to)
+		p.Skipped = addSkipped(p.Skipped, skippedGap(od.Partition, from, to))
 		start = start.Clone()
 		start[od.Partition] = to
 	}
@@ -867,10 +864,7 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 				"stream %q: source %q partition %d ends at offset %d, before offset %d the stream has read (was the topic deleted and created again?); set fail_on_data_loss = false to read it again from its earliest offset",
 				s.spec.Name, s.spec.Source, part, l, st)
 		}
-		if p.Skipped != "" {
-			p.Skipped += " "
-		}
-		p.Skipped += fmt.Sprintf("%d:reset(%d>%d)", part, st, l)
+		p.Skipped = addSkipped(p.Skipped, skippedReset(part, st, l))
 		start[part] = earliest[part]
 	}
 	for part, st := range start {
@@ -883,10 +877,7 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 				"stream %q: source %q partition %d no longer has offsets [%d, %d): retention deleted them before the stream read them (set fail_on_data_loss = false to skip to the earliest offset)",
 				s.spec.Name, s.spec.Source, part, st, e)
 		}
-		if p.Skipped != "" {
-			p.Skipped += " "
-		}
-		p.Skipped += fmt.Sprintf("%d:[%d,%d)", part, st, e)
+		p.Skipped = addSkipped(p.Skipped, skippedGap(part, st, e))
 		start[part] = e
 	}
 	end := make(source.Offsets, len(latest))
@@ -916,6 +907,23 @@ func (s *Stream) planBatch(ctx context.Context, trig plan.Trigger, target source
 	bp := &batchPlan{id: s.batchID + 1, start: start, end: end, wm: s.watermark, hasWM: s.hasWM, planned: time.Now().UTC()}
 	s.mu.Unlock()
 	return bp, nil
+}
+
+// skippedGap names offsets [from, to) of a partition skipped past, and
+// skippedReset a partition read again from its start because it ended at
+// end, before the offset was: the items of a Skipped list (Progress,
+// FeedStatus), which addSkipped joins with spaces.
+func skippedGap(part int32, from, to int64) string { return fmt.Sprintf("%d:[%d,%d)", part, from, to) }
+
+func skippedReset(part int32, was, end int64) string {
+	return fmt.Sprintf("%d:reset(%d>%d)", part, was, end)
+}
+
+func addSkipped(list, item string) string {
+	if list == "" {
+		return item
+	}
+	return list + " " + item
 }
 
 // maxRowsPerBatch bounds a batch's rows per partition: the stream's
