@@ -75,7 +75,7 @@ const (
 // Feed defaults.
 const (
 	defaultFeedPoll     = 200 * time.Millisecond
-	defaultFeedRetryMax = 5 * time.Second
+	defaultFeedRetryMax = retryMax
 	defaultFeedMaxRows  = 10000
 	feedReadChunk       = 4096
 )
@@ -517,10 +517,8 @@ func (f *feed) run(ctx context.Context) {
 		default:
 			if backoff == 0 {
 				f.m.cfg.Logger.Warn("table feed retrying", "table", f.def.Name, "err", err)
-				backoff = min(100*time.Millisecond, f.retryMax())
-			} else {
-				backoff = min(2*backoff, f.retryMax())
 			}
+			backoff = nextBackoff(backoff, f.retryMax())
 			f.update(func(st *FeedStatus) { st.Status, st.LastError = FeedRetrying, err })
 			wait = backoff
 		}

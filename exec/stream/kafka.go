@@ -42,11 +42,21 @@ const (
 // where it was, losing nothing.
 const StatusRetrying = "retrying"
 
-// Retry backoff: from retryMin, doubling, up to retryMax.
+// Retry backoff: from retryMin, doubling, up to retryMax (streams and
+// changelog feeds).
 const (
 	retryMin = 100 * time.Millisecond
 	retryMax = 5 * time.Second
 )
+
+// nextBackoff is the wait before the next try: retryMin after the first
+// failure (prev 0), then twice prev, never above limit.
+func nextBackoff(prev, limit time.Duration) time.Duration {
+	if prev == 0 {
+		return min(retryMin, limit)
+	}
+	return min(2*prev, limit)
+}
 
 // errStopping ends a retry loop when the stream is stopped.
 var errStopping = errors.New("stream stopping")
@@ -55,7 +65,7 @@ var errStopping = errors.New("stream stopping")
 // source.IsUnavailable, or the stream is stopped (errStopping).
 // Meanwhile the stream's status is 'retrying' with the last error.
 func (s *Stream) retry(f func() error) error {
-	backoff := retryMin
+	var backoff time.Duration
 	retried := false
 	for {
 		err := f()
@@ -82,10 +92,10 @@ func (s *Stream) retry(f func() error) error {
 		s.lastErr = err
 		s.signalLocked()
 		s.mu.Unlock()
+		backoff = nextBackoff(backoff, retryMax)
 		if err := s.waitRetry(backoff); err != nil {
 			return err
 		}
-		backoff = min(2*backoff, retryMax)
 	}
 }
 
