@@ -93,8 +93,8 @@ func (b *binder) bindCreateSource(s *CreateSourceStmt, text string) (plan.Statem
 			}
 			def.EventTime = o.Value
 		case "max_rows_per_batch":
-			if n, err := strconv.Atoi(o.Value); err != nil || n <= 0 {
-				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"max_rows_per_batch\": %q (want a positive integer)", o.Value)
+			if _, err := maxRowsOption(o); err != nil {
+				return nil, err
 			}
 		case "watermark_delay":
 			d, err := parseDurationOption(o.Value)
@@ -125,6 +125,16 @@ func (b *binder) nameFree(name string) error {
 		return sqlerr.New(sqlerr.DuplicateTable, "relation %q already exists (a system table)", name)
 	}
 	return nil
+}
+
+// maxRowsOption reads a max_rows_per_batch option (of a source, a stream
+// or a fed table): a positive integer.
+func maxRowsOption(o Option) (int, error) {
+	n, err := strconv.Atoi(o.Value)
+	if err != nil || n <= 0 {
+		return 0, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"max_rows_per_batch\": %q (want a positive integer)", o.Value)
+	}
+	return n, nil
 }
 
 // optErr is an error about one option, positioned at its key.
@@ -206,9 +216,9 @@ func (b *binder) bindCreateStream(s *CreateStreamStmt, text string) (plan.Statem
 			opts.SinkOptions[o.Key] = o.Value
 			sinkOpts = append(sinkOpts, o)
 		case "max_rows_per_batch":
-			n, err := strconv.Atoi(o.Value)
-			if err != nil || n <= 0 {
-				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"max_rows_per_batch\": %q (want a positive integer)", o.Value)
+			n, err := maxRowsOption(o)
+			if err != nil {
+				return nil, err
 			}
 			opts.MaxRowsPerBatch = n
 		case "output_mode":

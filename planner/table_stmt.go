@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -127,8 +126,8 @@ func (b *binder) bindCreateTableWith(s *CreateTableWithStmt) (plan.Statement, er
 				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"start_offset\": %q (want 'earliest' or 'latest')", o.Value)
 			}
 		case "max_rows_per_batch":
-			if n, err := strconv.Atoi(o.Value); err != nil || n <= 0 {
-				return nil, optErr(sqlerr.InvalidParameterValue, o, "invalid value for option \"max_rows_per_batch\": %q (want a positive integer)", o.Value)
+			if _, err := maxRowsOption(o); err != nil {
+				return nil, err
 			}
 		case "fail_on_data_loss":
 			if _, ok := parseBool(o.Value); !ok {
