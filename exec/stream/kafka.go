@@ -319,20 +319,16 @@ type kafkaSink struct {
 }
 
 func newKafkaSink(stream string, cols []plan.Column, opts map[string]string) (*kafkaSink, error) {
-	var brokers []string
-	for _, b := range strings.Split(opts["brokers"], ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
-		}
-	}
-	if err := (source.KafkaOptions{Brokers: brokers, Topic: opts["topic"]}).Validate(); err != nil {
+	// The sink's brokers and topic are read and checked as a source's.
+	ko, err := source.ParseKafkaOptions(map[string]string{"brokers": opts["brokers"], "topic": opts["topic"]})
+	if err != nil {
 		return nil, err
 	}
 	enc, err := source.NewJSONEncoder(exec.SchemaOf(cols))
 	if err != nil {
 		return nil, err
 	}
-	k := &kafkaSink{w: newProducer(brokers, opts["topic"]), enc: enc, stream: stream, topic: opts["topic"], key: -1}
+	k := &kafkaSink{w: newProducer(ko.Brokers, ko.Topic), enc: enc, stream: stream, topic: ko.Topic, key: -1}
 	if name := opts["key"]; name != "" {
 		for i, c := range cols {
 			if c.Name == name {
